@@ -1,0 +1,3 @@
+from duality_bench.cli import run
+
+run()

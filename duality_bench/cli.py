@@ -1,0 +1,170 @@
+"""The `duality-bench` command: thin subcommands over the library's entry calls.
+
+Only argparse is imported at module level, so `--help` answers at once; each subcommand
+imports what it needs. Errors the user can fix print as one `error: ...` line, exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="duality-bench",
+        description="Benchmark how language models complete dual opposites (left/right, up/down, me/you).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("build", help="build the dataset folder (parquet + dataset card) from the pair tables")
+    p.add_argument("--curated", type=Path, help="curated pairs table (default: data/curated_pairs.csv)")
+    p.add_argument("--wordnet", type=Path, help="WordNet pairs table (default: data/wordnet_pairs.csv)")
+    p.add_argument("--out", type=Path, help="output folder (default: data/duality-pairs)")
+    p.add_argument("--tokenizer", help="report the dataset's fit to this tokenizer in the card (folder or hub id)")
+    p.set_defaults(func=_build)
+
+    p = sub.add_parser("list", help="list categories, templates and item counts per config")
+    p.add_argument("--templates", action="store_true", help="print every template")
+    p.add_argument("--category", help="only this category")
+    p.add_argument("--tokenizer", help="report single-token and aligned items for this tokenizer (folder or hub id)")
+    p.add_argument("--dataset", type=Path, help="dataset folder (default: the packaged one)")
+    p.set_defaults(func=_list)
+
+    p = sub.add_parser("eval", help="score a model: duality accuracy, logit difference, asymmetry")
+    p.add_argument(
+        "model", help="hub id (gpt2), local folder, .gguf file, or an offline model: smollm2-135m, gemma3-270m"
+    )
+    p.add_argument("--config", default="all", help="dataset config: curated, wordnet or all (default: all)")
+    p.add_argument("--limit", type=int, help="score only the first N items")
+    p.add_argument("--category", action="append", default=[], help="only this category (repeatable)")
+    p.add_argument(
+        "--scoring",
+        default="next-token",
+        choices=("next-token", "sequence"),
+        help="next-token: exclude items with multi-token words (default); sequence: score them by log-prob",
+    )
+    p.add_argument("--batch-size", default="auto", help="items per forward pass, or auto (halves on out-of-memory)")
+    p.add_argument("--revision", help="hub revision (branch, tag or commit)")
+    p.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16"))
+    p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
+    p.add_argument("--trust-remote-code", action="store_true", help="allow the model repo's own code to run")
+    p.add_argument("--output", type=Path, help="results JSON (default: results/<org__model>/<config>.json)")
+    p.add_argument("--resume", action="store_true", help="continue a run from its items file")
+    p.add_argument("--overwrite", action="store_true", help="start over even if results exist")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument("--dataset", type=Path, help="dataset folder (default: the packaged one)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from duality_bench.errors import DualityBenchError
+
+    try:
+        return args.func(args) or 0
+    except DualityBenchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+def _build(args: argparse.Namespace) -> int:
+    from duality_bench.dataset import BuildConfig, build_dataset
+
+    defaults = BuildConfig()
+    config = BuildConfig(
+        curated_path=args.curated or defaults.curated_path,
+        wordnet_path=args.wordnet or defaults.wordnet_path,
+        out_dir=args.out or defaults.out_dir,
+        tokenizer=args.tokenizer,
+    )
+    summary = build_dataset(config)
+    print(summary.table())
+    print(f"wrote {summary.out_dir}")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from duality_bench.errors import DualityBenchError
+    from duality_bench.evaluate import EvalConfig, evaluate
+    from duality_bench.results import items_path, summary_table
+
+    if args.batch_size == "auto":
+        batch_size = None
+    elif args.batch_size.isdigit() and int(args.batch_size) > 0:
+        batch_size = int(args.batch_size)
+    else:
+        raise DualityBenchError(f"--batch-size must be a positive integer or auto, got {args.batch_size!r}")
+    config = EvalConfig(
+        config=args.config,
+        limit=args.limit,
+        categories=tuple(args.category),
+        scoring=args.scoring,
+        batch_size=batch_size,
+        revision=args.revision,
+        dtype=args.dtype,
+        device=args.device,
+        trust_remote_code=args.trust_remote_code,
+        output=args.output,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        seed=args.seed,
+        dataset_dir=args.dataset,
+        progress=not args.no_progress,
+    )
+    try:
+        result = evaluate(args.model, config)
+    except KeyboardInterrupt:
+        return 130
+    print(summary_table(result))
+    out = args.output or Path(result.config["output"] or "")
+    print(f"\nwrote {out if args.output else 'results under results/'} and its items file {items_path(out).name}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from duality_bench.dataset import CONFIGS, load_items
+    from duality_bench.templates import TEMPLATES, categories, check_category
+
+    chosen = [check_category(args.category)] if args.category else list(categories())
+    items = {c: load_items(c, args.dataset) for c in CONFIGS}
+    pairs = Counter()
+    seen = set()
+    for item in items["all"]:
+        if item.pair_id not in seen:
+            seen.add(item.pair_id)
+            pairs[item.category] += 1
+    n_items = Counter(i.category for i in items["all"])
+    print(f"{'category':<20} {'pairs':>6} {'templates':>9} {'items':>7}")
+    for cat in chosen:
+        n_templates = sum(t.category == cat for t in TEMPLATES)
+        print(f"{cat:<20} {pairs[cat]:>6} {n_templates:>9} {n_items[cat]:>7}")
+    print()
+    print("  ".join(f"{c}: {len(v)} items" for c, v in items.items()))
+    if args.templates:
+        print()
+        for t in TEMPLATES:
+            if t.category in chosen:
+                only = f"  [only {', '.join(t.pairs)}]" if t.pairs else ""
+                print(f"{t.id:<40} {t.text!r}{only}")
+    if args.tokenizer:
+        from duality_bench.vocabulary import load_tokenizer, report_tokenizer
+
+        tok = load_tokenizer(args.tokenizer)
+        print()
+        print(f"tokenizer {args.tokenizer}:")
+        print(f"{'config':<10} {'items':>7} {'single-token':>13} {'aligned':>8} {'both':>7}")
+        for c in ("curated", "wordnet"):
+            r = report_tokenizer(tok, items[c])
+            print(f"{c:<10} {r.items:>7} {r.single_token:>13} {r.aligned:>8} {r.single_token_and_aligned:>7}")
+    return 0

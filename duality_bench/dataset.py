@@ -1,0 +1,210 @@
+"""Build the Hugging Face dataset folder (parquet + card) and load it back, offline.
+
+The folder `data/duality-pairs/` holds one parquet file per config (`curated`, `wordnet`,
+`all`), a README.md dataset card whose YAML `configs:` lets `datasets.load_dataset(folder,
+config)` read it, and `sha256sums.txt`. The same folder ships inside the wheel, so evaluation
+never needs the hub. Files are written with pyarrow directly: same input, same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections import Counter
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from duality_bench.errors import DualityBenchError
+from duality_bench.pairs.curated import read_curated
+from duality_bench.records import DualPair, PromptItem
+from duality_bench.templates import TEMPLATES, Template, TemplateError, categories, check_template, render
+
+DATASET_NAME = "duality-pairs"
+HUB_REPO_ID = "duality-bench/duality-pairs"
+CONFIGS = ("curated", "wordnet", "all")
+DEFAULT_CONFIG = "all"
+SPLIT = "test"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO_ROOT / "data"
+
+
+class DatasetError(DualityBenchError, ValueError):
+    """A dataset that cannot be built or loaded."""
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    curated_path: Path = DATA_DIR / "curated_pairs.csv"
+    wordnet_path: Path = DATA_DIR / "wordnet_pairs.csv"
+    out_dir: Path = DATA_DIR / DATASET_NAME
+    tokenizer: str | None = None  # a tokenizer whose fit is reported in the card (GPT-2's)
+    templates: tuple[Template, ...] = field(default=TEMPLATES, repr=False)
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    out_dir: Path
+    pairs: dict[str, int]  # per source
+    items: dict[str, int]  # per config
+    categories: dict[str, tuple[int, int, int]]  # category -> (pairs, templates, items)
+    sha256: dict[str, str]  # relative file -> digest
+    tokenizer_report: dict[str, dict[str, int]] | None = None
+
+    def table(self) -> str:
+        rows = [f"{'category':<20} {'pairs':>6} {'templates':>9} {'items':>7}"]
+        for cat, (p, t, i) in self.categories.items():
+            rows.append(f"{cat:<20} {p:>6} {t:>9} {i:>7}")
+        rows.append("")
+        rows.append("  ".join(f"{c}: {n} items" for c, n in self.items.items()))
+        return "\n".join(rows)
+
+
+def build_dataset(config: BuildConfig | None = None) -> BuildSummary:
+    """Read the pair tables, render every template in both directions, write the folder."""
+    config = config or BuildConfig()
+    for t in config.templates:
+        check_template(t)
+    curated = read_curated(config.curated_path, categories=categories(config.templates))
+    wordnet = _read_wordnet(config.wordnet_path)
+    _check_named_pairs(config.templates, curated + wordnet)
+    by_source = {"curated": render_items(curated, config.templates), "wordnet": render_items(wordnet, config.templates)}
+    by_config = {**by_source, "all": by_source["curated"] + by_source["wordnet"]}
+
+    out = Path(config.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    digests = {}
+    for name, items in by_config.items():
+        rel = f"{name}/{SPLIT}.parquet"
+        (out / name).mkdir(exist_ok=True)
+        _write_parquet(items, out / rel)
+        digests[rel] = file_sha256(out / rel)
+    report = None
+    if config.tokenizer:
+        from duality_bench.vocabulary import load_tokenizer, report_tokenizer
+
+        tok = load_tokenizer(config.tokenizer)
+        report = {name: report_tokenizer(tok, items).as_row() for name, items in by_source.items()}
+    summary = BuildSummary(
+        out_dir=out,
+        pairs={"curated": len(curated), "wordnet": len(wordnet)},
+        items={name: len(items) for name, items in by_config.items()},
+        categories=_category_counts(curated + wordnet, by_config["all"], config.templates),
+        sha256=digests,
+        tokenizer_report=report,
+    )
+    (out / "sha256sums.txt").write_text("".join(f"{d}  {f}\n" for f, d in digests.items()))
+    from duality_bench.card import write_card
+
+    write_card(out, summary, config.templates, tokenizer_name=config.tokenizer)
+    return summary
+
+
+def render_items(pairs: list[DualPair], templates: tuple[Template, ...] = TEMPLATES) -> list[PromptItem]:
+    """Every applicable template for every pair, both directions; a pair with none is an error."""
+    items: list[PromptItem] = []
+    seen: set[str] = set()
+    for pair in pairs:
+        chosen = [t for t in templates if t.applies_to(pair)]
+        if not chosen:
+            raise TemplateError(f"pair {pair.id!r} (category {pair.category!r}) has no template; add one")
+        for t in chosen:
+            for item in render(t, pair):
+                if item.id in seen:
+                    warnings.warn(f"duplicate item {item.id}; keeping the first", stacklevel=2)
+                    continue
+                seen.add(item.id)
+                items.append(item)
+    return items
+
+
+def _check_named_pairs(templates: tuple[Template, ...], pairs: list[DualPair]) -> None:
+    known = {p.id for p in pairs}
+    for t in templates:
+        missing = [pid for pid in t.pairs if pid not in known]
+        if missing:
+            raise TemplateError(f"template {t.id!r} names unknown pairs {missing}; pair ids look like 'left-right'")
+
+
+def _read_wordnet(path: Path) -> list[DualPair]:
+    from duality_bench.pairs.wordnet import read_wordnet
+
+    return read_wordnet(path)
+
+
+def _category_counts(pairs, items, templates) -> dict[str, tuple[int, int, int]]:
+    n_pairs = Counter(p.category for p in pairs)
+    n_items = Counter(i.category for i in items)
+    n_templates = Counter(t.category for t in templates)
+    return {c: (n_pairs[c], n_templates[c], n_items[c]) for c in n_pairs}
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def features() -> Any:
+    """The dataset's `datasets.Features`, one column per PromptItem field."""
+    from datasets import Features, List, Value
+
+    cols = {f.name: Value("string") for f in fields(PromptItem)}
+    cols["other_duals"] = List(Value("string"))
+    return Features(cols)
+
+
+def _write_parquet(items: list[PromptItem], path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [{**asdict(i), "other_duals": list(i.other_duals)} for i in items]
+    table = pa.Table.from_pylist(rows, schema=features().arrow_schema)
+    pq.write_table(table, path, compression="zstd")
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def dataset_dir() -> Path:
+    """The dataset folder that ships with the package (or the checkout's `data/` copy)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_data" / DATASET_NAME, DATA_DIR / DATASET_NAME):
+        if (candidate / "README.md").exists():
+            return candidate
+    raise DatasetError(f"no built dataset found next to the package; run `duality-bench build` (looked in {candidate})")
+
+
+def check_config(name: str) -> str:
+    if name in CONFIGS:
+        return name
+    import difflib
+
+    close = difflib.get_close_matches(name, CONFIGS, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise DatasetError(f"unknown config {name!r}; {hint}choose one of {', '.join(CONFIGS)}")
+
+
+def parquet_path(config: str = DEFAULT_CONFIG, folder: str | Path | None = None) -> Path:
+    return Path(folder or dataset_dir()) / check_config(config) / f"{SPLIT}.parquet"
+
+
+def load_items(config: str = DEFAULT_CONFIG, folder: str | Path | None = None) -> list[PromptItem]:
+    """The items of one config as PromptItem records, read straight from parquet (fast, offline)."""
+    import pyarrow.parquet as pq
+
+    path = parquet_path(config, folder)
+    try:
+        rows = pq.read_table(path).to_pylist()
+    except (OSError, ValueError) as e:
+        raise DatasetError(f"cannot read dataset file {path}: {e}; rebuild with `duality-bench build`") from None
+    return [PromptItem(**{**r, "other_duals": tuple(r["other_duals"])}) for r in rows]
+
+
+def load(config: str = DEFAULT_CONFIG, repo_id: str | None = None) -> Any:
+    """The test split as a `datasets.Dataset`: the packaged copy, or `repo_id` from the hub."""
+    from datasets import load_dataset
+
+    return load_dataset(repo_id or str(dataset_dir()), check_config(config), split=SPLIT)

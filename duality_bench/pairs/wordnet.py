@@ -1,0 +1,274 @@
+"""WordNet 3.0's direct antonym pairs: extract them with nltk once, then read the committed table.
+
+`prepare_wordnet` copies Debian's WordNet files (packages `wordnet-base`, `wordnet-sense-index`)
+into an nltk data folder, `extract_pairs` reads every lemma's antonyms from it, and `write_table`
+writes `data/wordnet_pairs.csv` (columns: a, b, pos, all_pos, synset_a, synset_b). Building the
+dataset only calls `read_wordnet`, which never imports nltk. With the internet,
+`nltk.download("wordnet")` is the usual way to get the same WordNet 3.0 files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from duality_bench.errors import DualityBenchError
+from duality_bench.pairs.curated import PairsError
+from duality_bench.records import DualPair
+
+COLUMNS = ("a", "b", "pos", "all_pos", "synset_a", "synset_b")
+POS = ("n", "v", "a", "r")  # also the priority order that picks a pair's primary part of speech
+DEBIAN_WORDNET = Path("/usr/share/wordnet")
+# What nltk's WordNetCorpusReader opens, less `lexnames`, which Debian does not ship.
+FILES = (
+    "cntlist.rev",
+    "index.sense",
+    *(f"{kind}.{pos}" for kind in ("index", "data") for pos in ("noun", "verb", "adj", "adv")),
+    *(f"{pos}.exc" for pos in ("noun", "verb", "adj", "adv")),
+)
+# The 45 lexicographer files of WordNet 3.0 in number order (`man 5 lexnames`).
+LEXNAMES = (
+    "adj.all",
+    "adj.pert",
+    "adv.all",
+    "noun.Tops",
+    "noun.act",
+    "noun.animal",
+    "noun.artifact",
+    "noun.attribute",
+    "noun.body",
+    "noun.cognition",
+    "noun.communication",
+    "noun.event",
+    "noun.feeling",
+    "noun.food",
+    "noun.group",
+    "noun.location",
+    "noun.motive",
+    "noun.object",
+    "noun.person",
+    "noun.phenomenon",
+    "noun.plant",
+    "noun.possession",
+    "noun.process",
+    "noun.quantity",
+    "noun.relation",
+    "noun.shape",
+    "noun.state",
+    "noun.substance",
+    "noun.time",
+    "verb.body",
+    "verb.change",
+    "verb.cognition",
+    "verb.communication",
+    "verb.competition",
+    "verb.consumption",
+    "verb.contact",
+    "verb.creation",
+    "verb.emotion",
+    "verb.motion",
+    "verb.perception",
+    "verb.possession",
+    "verb.social",
+    "verb.stative",
+    "verb.weather",
+    "adj.ppl",
+)
+SYNTACTIC_CATEGORY = {"noun": 1, "verb": 2, "adj": 3, "adv": 4}
+INSTALL_HINT = (
+    "apt-get install wordnet-base wordnet-sense-index, or nltk.download('wordnet') with the internet"
+)
+
+
+class WordNetError(DualityBenchError):
+    """WordNet files that cannot be found or loaded; the message says how to get them."""
+
+
+@dataclass(frozen=True)
+class WordNetRow:
+    """One row of the WordNet pairs table: a distinct unordered antonym pair (a < b)."""
+
+    a: str
+    b: str
+    pos: str  # the first of n, v, a, r the pair occurs in (adjective satellites count as a)
+    all_pos: tuple[str, ...]  # every part of speech it occurs in, in n, v, a, r order
+    synset_a: str  # the synsets of its first occurrence in that order
+    synset_b: str
+
+
+def prepare_wordnet(dest: Path, source: Path = DEBIAN_WORDNET) -> Path:
+    """Copy WordNet 3.0 from `source` into `dest/corpora/wordnet/` and return `dest`, an nltk data dir.
+
+    nltk refuses corpus folders outside its data path (symlinks too), hence real copies.
+    """
+    dest, source = Path(dest), Path(source)
+    if not source.is_dir():
+        raise WordNetError(f"{source}: no such WordNet folder; {INSTALL_HINT}")
+    missing = [name for name in FILES if not (source / name).is_file()]
+    if missing:
+        raise WordNetError(f"{source}: WordNet files missing ({', '.join(missing)}); {INSTALL_HINT}")
+    corpus = dest / "corpora" / "wordnet"
+    corpus.mkdir(parents=True, exist_ok=True)
+    for name in FILES:
+        shutil.copyfile(source / name, corpus / name)
+    lines = (
+        f"{i:02d}\t{name}\t{SYNTACTIC_CATEGORY[name.split('.')[0]]}\n" for i, name in enumerate(LEXNAMES)
+    )
+    (corpus / "lexnames").write_text("".join(lines), encoding="utf-8")
+    return dest
+
+
+def has_nltk_wordnet() -> bool:
+    """Whether nltk finds a WordNet corpus on its own data path (e.g. after nltk.download)."""
+    import nltk
+
+    for resource in ("corpora/wordnet", "corpora/wordnet.zip"):
+        try:
+            nltk.data.find(resource)
+            return True
+        except LookupError:
+            continue
+    return False
+
+
+def extract_pairs(data_dir: Path | None = None) -> list[WordNetRow]:
+    """Every distinct direct antonym pair of WordNet, sorted by (a, b).
+
+    `data_dir` is an nltk data dir holding `corpora/wordnet/` (see `prepare_wordnet`); None uses
+    whatever WordNet nltk finds itself. Pairs are deduplicated as unordered word pairs across parts
+    of speech; kern/kern (kern.v.01 and kern.v.02, a word that is its own antonym) is left out
+    because a pair needs two different words.
+    """
+    import nltk
+
+    if data_dir is None:
+        if not has_nltk_wordnet():
+            raise WordNetError(
+                f"nltk finds no WordNet; pass a data dir made by prepare_wordnet ({INSTALL_HINT})"
+            )
+        return _rows(nltk.corpus.wordnet)
+    data_dir = Path(data_dir).resolve()
+    corpus = data_dir / "corpora" / "wordnet"
+    if not (corpus / "lexnames").is_file() or not (corpus / "data.noun").is_file():
+        raise WordNetError(f"{corpus}: no WordNet here; create it with prepare_wordnet({str(data_dir)!r})")
+    # nltk only opens files under its data path, so put the folder there for the whole read.
+    nltk.data.path.insert(0, str(data_dir))
+    try:
+        return _rows(_reader(corpus))
+    finally:
+        nltk.data.path.remove(str(data_dir))
+
+
+def _reader(corpus: Path):  # -> nltk.corpus.reader.wordnet.WordNetCorpusReader
+    import warnings
+
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+    with warnings.catch_warnings():
+        # No Open Multilingual WordNet is passed; English lemmas are all that is read.
+        warnings.filterwarnings("ignore", message="The multilingual functions")
+        return WordNetCorpusReader(str(corpus), None)
+
+
+def _rows(wn) -> list[WordNetRow]:
+    # (a, b) -> occurrences as (pos rank, synset of a, synset of b); min() is the first occurrence
+    found: dict[tuple[str, str], list[tuple[int, str, str]]] = defaultdict(list)
+    for synset in wn.all_synsets():
+        rank = POS.index("a" if synset.pos() == "s" else synset.pos())
+        for lemma in synset.lemmas():
+            for antonym in lemma.antonyms():
+                x, y = lemma.name().replace("_", " "), antonym.name().replace("_", " ")
+                if x.lower() == y.lower():
+                    continue
+                sx, sy = synset.name(), antonym.synset().name()
+                key, occurrence = ((x, y), (rank, sx, sy)) if x < y else ((y, x), (rank, sy, sx))
+                found[key].append(occurrence)
+    rows = []
+    for (a, b), occurrences in sorted(found.items()):
+        rank, synset_a, synset_b = min(occurrences)
+        all_pos = tuple(POS[r] for r in sorted({o[0] for o in occurrences}))
+        rows.append(WordNetRow(a, b, POS[rank], all_pos, synset_a, synset_b))
+    return rows
+
+
+def write_table(rows: Iterable[WordNetRow], path: str | Path) -> None:
+    """Write the pairs table: UTF-8, "\\n" line ends, rows in the given order (byte-reproducible)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for r in rows:
+        writer.writerow((r.a, r.b, r.pos, ";".join(r.all_pos), r.synset_a, r.synset_b))
+    Path(path).write_bytes(out.getvalue().encode("utf-8"))
+
+
+def read_table(path: str | Path) -> list[WordNetRow]:
+    """Parse the pairs table into rows; every problem is one line naming the file and the line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise PairsError(f"{path}: cannot read the WordNet pairs table ({e.strerror})") from None
+    reader = csv.reader(text.splitlines())
+    header = next(reader, None)
+    if header is None or tuple(h.strip() for h in header) != COLUMNS:
+        raise PairsError(f"{path}:1: header must be {','.join(COLUMNS)}, found {header}")
+    rows: list[WordNetRow] = []
+    seen: dict[frozenset[str], int] = {}
+    for line, row in enumerate(reader, start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        where = f"{path}:{line}"
+        if len(row) != len(COLUMNS):
+            raise PairsError(
+                f"{where}: expected {len(COLUMNS)} columns ({','.join(COLUMNS)}), found {len(row)}"
+            )
+        a, b, pos, all_pos, synset_a, synset_b = (c.strip() for c in row)
+        if not a or not b:
+            raise PairsError(f"{where}: both words are required, found a={a!r} b={b!r}")
+        if a.lower() == b.lower():
+            raise PairsError(f"{where}: a pair needs two different words, found {a!r} twice")
+        if pos not in POS:
+            raise PairsError(f"{where}: unknown part of speech {pos!r}; use one of {', '.join(POS)}")
+        parts = tuple(p for p in all_pos.split(";") if p)
+        if any(p not in POS for p in parts) or pos not in parts:
+            raise PairsError(
+                f"{where}: all_pos {all_pos!r} must be ;-separated {'/'.join(POS)} including {pos!r}"
+            )
+        key = frozenset((a, b))
+        if key in seen:
+            raise PairsError(f"{where}: duplicate pair {a}/{b} (first on line {seen[key]})")
+        seen[key] = line
+        rows.append(WordNetRow(a, b, pos, parts, synset_a, synset_b))
+    return rows
+
+
+def read_wordnet(path: str | Path) -> list[DualPair]:
+    """Read the WordNet pairs table as DualPairs, in table order.
+
+    A word's other duals are all its other antonyms anywhere in the table, so that no valid
+    answer is ever used as a distractor.
+    """
+    rows = read_table(path)
+    antonyms: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        antonyms[r.a].add(r.b)
+        antonyms[r.b].add(r.a)
+    return [
+        DualPair(
+            a=r.a,
+            b=r.b,
+            category=f"wordnet-{r.pos}",
+            source="wordnet",
+            pos=r.pos,
+            a_other_duals=tuple(sorted(antonyms[r.a] - {r.b})),
+            b_other_duals=tuple(sorted(antonyms[r.b] - {r.a})),
+            synset_a=r.synset_a,
+            synset_b=r.synset_b,
+        )
+        for r in rows
+    ]

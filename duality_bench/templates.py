@@ -1,0 +1,314 @@
+"""Named, versioned prompt templates, and rendering a pair into clean/corrupted prompt items.
+
+A template is plain text with exactly one `{cue}` slot and ends right before the dual, e.g.
+"First it went {cue}, then it went" -> " down" when the cue is "up". The corrupted prompt puts
+the target in the cue slot, so the expected answer flips and nothing else changes: that is the
+pair activation patching needs. Change a template's text only together with its version.
+"""
+
+from __future__ import annotations
+
+import difflib
+import string
+from dataclasses import dataclass
+
+from duality_bench.errors import DualityBenchError
+from duality_bench.records import DualPair, PromptItem
+
+SLOT = "{cue}"
+
+
+class TemplateError(DualityBenchError, ValueError):
+    """A template that cannot render a valid clean/corrupted item."""
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str  # unique within its category
+    category: str  # a curated category, or wordnet-<pos>
+    text: str  # exactly one {cue}; ends right before the expected word
+    version: int = 1
+    pairs: tuple[str, ...] = ()  # only these pair ids; empty means every pair of the category
+
+    @property
+    def id(self) -> str:
+        return f"{self.category}.{self.name}.v{self.version}"
+
+    def applies_to(self, pair: DualPair) -> bool:
+        return pair.category == self.category and (not self.pairs or pair.id in self.pairs)
+
+
+# --- curated categories --------------------------------------------------------------------
+# Each category holds words that fit the same grammatical slot, so every generic template of
+# the category reads naturally for every pair in it, in both directions, and the dual is the
+# word a fluent reader expects next. Pair-specific templates (`pairs=`) carry the study's own
+# prompts, such as the two-hands one, and idioms that only fit one pair ("What goes up must
+# come down"). Targets never follow "a"/"an" in generic templates (no article agreement), and
+# the cue is never the first word (no capitalization handling).
+TEMPLATES: tuple[Template, ...] = (
+    # spatial: direction adverbs after a verb of motion (went left, ran upstairs)
+    Template("went_then_went", "spatial", "First it went {cue}, then it went"),
+    Template("not_but", "spatial", "It did not go {cue}; it went"),
+    Template("instead_of_going", "spatial", "Instead of going {cue}, they went"),
+    Template("some_others", "spatial", "Some of them went {cue}, and the others went"),
+    Template("should_we_go", "spatial", "Should we go {cue} or"),
+    Template("ran_not", "spatial", "The dog ran {cue}, not"),
+    Template("kept_moving", "spatial", "It kept moving {cue} and"),
+    Template("two_hands", "spatial", "I have two hands, my {cue} hand and my", pairs=("left-right",)),
+    Template("either_or", "spatial", "You can turn either {cue} or", pairs=("left-right",)),
+    Template("drive_side", "spatial", "They drive on the {cue} side of the road, not the", pairs=("left-right",)),
+    Template("writes_with", "spatial", "She writes with her {cue} hand, not her", pairs=("left-right",)),
+    Template("arrow_key", "spatial", "Press the {cue} arrow key, not the", pairs=("left-right", "up-down")),
+    Template("goes_must_come", "spatial", "What goes {cue} must come", pairs=("up-down",)),
+    Template("thumbs", "spatial", "He gave the plan a thumbs {cue}, not a thumbs", pairs=("up-down",)),
+    Template("elevator", "spatial", "The elevator is going {cue}, not", pairs=("up-down",)),
+    # location: adverbs of place, no object (the noise came from above)
+    Template("noise_from", "location", "The noise came from {cue}, not from"),
+    Template("is_not", "location", "It is not {cue}; it is"),
+    Template("is_it_or", "location", "Is it {cue} or"),
+    Template("searched_and", "location", "They searched {cue} and"),
+    Template("people_could_not_hear", "location", "The people {cue} could not hear the people"),
+    Template("the_one", "location", "The one {cue} is bigger than the one"),
+    Template("as_so", "location", "As {cue}, so", pairs=("above-below",)),
+    # position: nouns for the parts or ends of a thing, after "the" (the top, the front)
+    Template("all_the_way", "position", "It went all the way from the {cue} to the"),
+    Template("at_or_at", "position", "Is it at the {cue} or at the"),
+    Template("not_at_but_at", "position", "It is not at the {cue} but at the"),
+    Template("work_your_way", "position", "Begin at the {cue} and work your way to the"),
+    Template("look_first", "position", "Look at the {cue} first, then at the"),
+    Template("sign_at_both", "position", "There is a sign at both the {cue} and the"),
+    Template("from_to", "position", "She read it from {cue} to", pairs=("top-bottom", "front-back", "beginning-end")),
+    # pronouns, one category per grammatical role
+    Template("should_or", "pronoun_subject", "Should {cue} go, or should"),
+    Template("first_then", "pronoun_subject", "First {cue} will speak, then"),
+    Template("yesterday_today", "pronoun_subject", "Yesterday {cue} cooked, and today"),
+    Template("either_or", "pronoun_subject", "Either {cue} will do it, or"),
+    Template("did_or", "pronoun_subject", "Did {cue} call, or did"),
+    Template("maybe_or_maybe", "pronoun_subject", "Maybe {cue} can help, or maybe"),
+    Template("will_or", "pronoun_subject", "Will {cue} win, or will"),
+    Template("between_you_and", "pronoun_object", "It's just between {cue} and"),
+    Template("not_for_but_for", "pronoun_object", "It was not for {cue} but for"),
+    Template("looked_at", "pronoun_object", "She looked at {cue}, and then at"),
+    Template("gift_from", "pronoun_object", "The gift is not from {cue}; it is from"),
+    Template("against", "pronoun_object", "It's {cue} against"),
+    Template("choose_or", "pronoun_object", "Did they choose {cue} or"),
+    Template("story_about", "pronoun_object", "This is a story about {cue} and"),
+    Template("not_you_me", "pronoun_object", "It's not {cue}, it's", pairs=("me-you",)),
+    Template("enough_about", "pronoun_object", "Enough about {cue}; let's talk about", pairs=("me-you",)),
+    Template("whose_book", "pronoun_possessive", "Is this {cue} book or"),
+    Template("fault", "pronoun_possessive", "It was not {cue} fault; it was"),
+    Template("took_coat", "pronoun_possessive", "She took {cue} coat instead of"),
+    Template("met_in_house", "pronoun_possessive", "We met not in {cue} house but in"),
+    Template("compared_results", "pronoun_possessive", "They compared {cue} results with"),
+    Template("side_of_bed", "pronoun_possessive", "This is {cue} side of the bed, and that is"),
+    Template("book_is_or", "pronoun_independent", "Is this book {cue} or"),
+    Template("this_that", "pronoun_independent", "This one is {cue}, and that one is"),
+    Template("friend_of", "pronoun_independent", "A friend of {cue} is a friend of"),
+    Template("fault_not_but", "pronoun_independent", "The fault was not {cue} but"),
+    Template("whose_is_it", "pronoun_independent", "Whose is it, {cue} or"),
+    Template("choice_not", "pronoun_independent", "The choice is {cue}, not"),
+    # evaluative: predicate adjectives of judgment (it is right, it is true)
+    Template("not_but", "evaluative", "It was not {cue} but"),
+    Template("neither_nor", "evaluative", "It is neither {cue} nor"),
+    Template("is_it_or", "evaluative", "Is it {cue} or"),
+    Template("some_some", "evaluative", "Some of them are {cue}, and some are"),
+    Template("whether_or", "evaluative", "Whether it is {cue} or"),
+    Template("said_said", "evaluative", "She said it was {cue}, but he said it was"),
+    Template("difference", "evaluative", "He knows the difference between {cue} and"),
+    Template("got_answer", "evaluative", "Did I get the answer {cue} or", pairs=("right-wrong",)),
+    Template("no_or", "evaluative", "There is no {cue} or", pairs=("right-wrong",)),
+    Template("knew_from", "evaluative", "He knew {cue} from", pairs=("right-wrong", "good-bad")),
+    # quantity: quantifiers used on their own (some say more, some say less)
+    Template("neither_nor", "quantity", "It was neither {cue} nor"),
+    Template("some_say", "quantity", "Some say {cue}, some say"),
+    Template("is_it_or", "quantity", "Is it {cue} or"),
+    Template("answer_not", "quantity", "The answer is {cue}, not"),
+    Template("wanted_got", "quantity", "We wanted {cue}, but we got"),
+    Template("did_you_say", "quantity", "Did you say {cue} or"),
+    Template("sugar", "quantity", "Do you want {cue} sugar or", pairs=("more-less",)),
+    # temporal: time words quoted rather than used, so no tense clashes (yesterday/tomorrow)
+    Template("do_you_mean", "temporal", "Do you mean {cue} or"),
+    Template("said_not", "temporal", "I said {cue}, not"),
+    Template("neither_nor", "temporal", "It's neither {cue} nor"),
+    Template("mixing_up", "temporal", "He keeps mixing up {cue} and"),
+    Template("which_is_it", "temporal", "Which is it, {cue} or"),
+    Template("difference", "temporal", "Children learn the difference between {cue} and"),
+    Template("today_between", "temporal", "Today lies between {cue} and", pairs=("yesterday-tomorrow",)),
+    Template("meal", "temporal", "Take one pill {cue} the meal and one", pairs=("before-after",)),
+    Template("shall_be", "temporal", "The {cue} shall be", pairs=("first-last",)),
+    # time_period: parts of the day and of the year, as nouns
+    Template("worked_from_to", "time_period", "They worked from {cue} to"),
+    Template("prefer", "time_period", "Do you prefer the {cue} or the"),
+    Template("was_not", "time_period", "It was {cue}, not"),
+    Template("whether", "time_period", "It doesn't matter whether it is {cue} or"),
+    Template("beautiful_but", "time_period", "The {cue} was beautiful, but the"),
+    Template("every", "time_period", "We walk there every {cue} and every"),
+    Template("worked_and", "time_period", "They worked {cue} and", pairs=("day-night",)),
+    # state: either-or predicate adjectives (it is on, it is alive)
+    Template("is_it_or", "state", "Is it {cue} or"),
+    Template("was_not", "state", "It was {cue}, not"),
+    Template("first_then", "state", "First it was {cue}, then it was"),
+    Template("one_other", "state", "One of them is {cue}, and the other is"),
+    Template("is_not", "state", "It is not {cue}; it is"),
+    Template("neither_nor", "state", "It is neither {cue} nor"),
+    Template("check_whether", "state", "Check whether it is {cue} or"),
+    Template("turn_light", "state", "Turn the light {cue}, not", pairs=("on-off",)),
+    Template("shop", "state", "The shop is {cue} today, not", pairs=("open-closed",)),
+    Template("both_cat", "state", "The cat in the box is both {cue} and", pairs=("alive-dead",)),
+    # property: gradable predicate adjectives (too hot, too cold)
+    Template("not_too", "property", "It is neither too {cue} nor too"),
+    Template("some_like_it", "property", "Some like it {cue}, some like it"),
+    Template("first_second", "property", "The first one is {cue}, and the second one is"),
+    Template("is_it_or", "property", "Is it {cue} or"),
+    Template("can_be", "property", "It can be {cue} or"),
+    Template("not_but_rather", "property", "It was not {cue}, but rather"),
+    Template("drink", "property", "Would you like your drink {cue} or", pairs=("hot-cold",)),
+    # action: verbs in the base form (win, lose)
+    Template("some_others", "action", "Some people {cue}, others"),
+    Template("sometimes", "action", "Sometimes you {cue}, sometimes you"),
+    Template("either_or", "action", "You can either {cue} or"),
+    Template("time_to", "action", "It is time to {cue}, not to"),
+    Template("first_then", "action", "First we {cue}, then we"),
+    Template("will_not", "action", "They will not {cue}; they will"),
+    Template("easier", "action", "It is easier to {cue} than to"),
+    Template("win_some", "action", "You {cue} some, you", pairs=("win-lose",)),
+    Template("give_and_take", "action", "Every relationship needs some {cue} and", pairs=("give-take",)),
+    Template("easy_come", "action", "Easy {cue}, easy", pairs=("come-go",)),
+    Template("stock", "action", "Should I {cue} the stock or", pairs=("buy-sell",)),
+    Template("questions", "action", "You {cue} the questions, and I", pairs=("ask-answer",)),
+    Template("door", "action", "Do I {cue} the door or", pairs=("push-pull", "open-close")),
+    # kinship: relatives after a possessive (my mother, my father)
+    Template("photo", "kinship", "This is a photo of my {cue} and my"),
+    Template("your_or_your", "kinship", "Is that your {cue} or your"),
+    Template("called_not", "kinship", "I called my {cue}, not my"),
+    Template("gift_from", "kinship", "The gift was from her {cue}, not from her"),
+    Template("lives_with", "kinship", "He lives with his {cue} and his"),
+    Template("both", "kinship", "Both his {cue} and his"),
+    # gender: male/female counterparts after "the" or "one" (the king, the queen)
+    Template("story_of", "gender", "This is the story of the {cue} and the"),
+    Template("spoke_first", "gender", "The {cue} spoke first, and then the"),
+    Template("who_was_it", "gender", "Who was it, the {cue} or the"),
+    Template("not_but", "gender", "It was not the {cue} but the"),
+    Template("one_and_one", "gender", "There was one {cue} and one"),
+    Template("smiled_at", "gender", "The {cue} smiled at the"),
+    Template("baby", "gender", "Is the baby a {cue} or a", pairs=("boy-girl",)),
+    Template("chess", "gender", "In chess, the piece next to the {cue} is the", pairs=("king-queen",)),
+    # role: the two sides of a relationship, after "the" (the host, the guest)
+    Template("who_is", "role", "Who is the {cue} and who is the"),
+    Template("relationship", "role", "It is about the relationship between the {cue} and the"),
+    Template("played", "role", "One actor played the {cue}, and another played the"),
+    Template("not_but", "role", "It was not the {cue} but the"),
+    Template("looked_at", "role", "The {cue} looked at the"),
+    Template("matters_to_both", "role", "It matters to both the {cue} and the"),
+    Template("when_ready", "role", "When the {cue} is ready, the", pairs=("teacher-student",)),
+    # --- WordNet, one set per part of speech ------------------------------------------------
+    # These must fit arbitrary WordNet antonyms (victory/defeat, increase/decrease,
+    # hot/cold, quickly/slowly), so they stay close to mentioning the word.
+    Template("opposite_of", "wordnet-n", "The opposite of {cue} is"),
+    Template("not_but", "wordnet-n", "It was not {cue} but"),
+    Template("difference", "wordnet-n", "There is a difference between {cue} and"),
+    Template("from_to", "wordnet-n", "It went from {cue} to"),
+    Template("neither_nor", "wordnet-n", "It was neither {cue} nor"),
+    Template("opposite_of", "wordnet-v", "The opposite of {cue} is"),
+    Template("either_or", "wordnet-v", "You can either {cue} or"),
+    Template("will_not", "wordnet-v", "They will not {cue}; they will"),
+    Template("time_to", "wordnet-v", "It is time to {cue}, not to"),
+    Template("easier", "wordnet-v", "It is easier to {cue} than to"),
+    Template("opposite_of", "wordnet-a", "The opposite of {cue} is"),
+    Template("neither_nor", "wordnet-a", "It was neither {cue} nor"),
+    Template("is_it_or", "wordnet-a", "Is it {cue} or"),
+    Template("not_but", "wordnet-a", "It was not {cue} but"),
+    Template("some_some", "wordnet-a", "Some of them are {cue}, and some are"),
+    Template("opposite_of", "wordnet-r", "The opposite of {cue} is"),
+    Template("went_not", "wordnet-r", "It went {cue}, not"),
+    Template("went_neither", "wordnet-r", "It went neither {cue} nor"),
+    Template("rather_than", "wordnet-r", "It happened {cue} rather than"),
+    Template("not_but", "wordnet-r", "Not {cue}, but"),
+)
+
+
+def categories(templates: tuple[Template, ...] = TEMPLATES) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(t.category for t in templates))
+
+
+def get_template(template_id: str, templates: tuple[Template, ...] = TEMPLATES) -> Template:
+    """Look a template up by id (`category.name.vN`); unknown ids say what is closest."""
+    by_id = {t.id: t for t in templates}
+    if template_id in by_id:
+        return by_id[template_id]
+    close = difflib.get_close_matches(template_id, by_id, n=3)
+    hint = (
+        f"; did you mean {', '.join(close)}?" if close else f"; known: {len(by_id)} templates, see `duality-bench list`"
+    )
+    raise TemplateError(f"unknown template {template_id!r}{hint}")
+
+
+def check_category(category: str, templates: tuple[Template, ...] = TEMPLATES) -> str:
+    """Return `category` if some template renders it, else raise naming the closest one."""
+    known = categories(templates)
+    if category in known:
+        return category
+    close = difflib.get_close_matches(category, known, n=3)
+    hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(known)}"
+    raise TemplateError(f"unknown category {category!r}; {hint}")
+
+
+def check_template(template: Template) -> None:
+    """Raise TemplateError naming the template if it breaks the one-slot rule."""
+    fields = [f for _, f, _, _ in string.Formatter().parse(template.text) if f is not None]
+    if fields.count("cue") != 1 or len(fields) != 1:
+        raise TemplateError(
+            f"template {template.id!r} must hold exactly one {SLOT} slot and no other field, "
+            f"found {fields or 'none'}: {template.text!r}"
+        )
+    if template.text != template.text.rstrip() or not template.text.strip():
+        raise TemplateError(
+            f"template {template.id!r} must end right before the answer, without trailing space: {template.text!r}"
+        )
+
+
+def render(template: Template, pair: DualPair) -> list[PromptItem]:
+    """Both directions of `pair` under `template`: a->b (cue a, target b) and b->a."""
+    check_template(template)
+    items = []
+    for direction, cue, target, others in (
+        ("a->b", pair.a, pair.b, pair.a_other_duals),
+        ("b->a", pair.b, pair.a, pair.b_other_duals),
+    ):
+        prompt = template.text.replace(SLOT, cue)
+        corrupted = template.text.replace(SLOT, target)
+        _check_one_slot_differs(template, prompt, corrupted)
+        items.append(
+            PromptItem(
+                id=f"{pair.id}|{template.id}|{direction}",
+                pair_id=pair.id,
+                template_id=template.id,
+                category=pair.category,
+                source=pair.source,
+                pos=pair.pos,
+                cue=cue,
+                target=target,
+                distractor=cue,
+                other_duals=tuple(w for w in others if w not in (cue, target)),
+                prompt=prompt,
+                corrupted_prompt=corrupted,
+                direction=direction,
+            )
+        )
+    return items
+
+
+def _check_one_slot_differs(template: Template, prompt: str, corrupted: str) -> None:
+    head, _, tail = template.text.partition(SLOT)
+    ok = (
+        prompt != corrupted
+        and prompt.startswith(head)
+        and corrupted.startswith(head)
+        and prompt.endswith(tail)
+        and corrupted.endswith(tail)
+    )
+    if not ok:
+        raise TemplateError(
+            f"template {template.id!r}: clean and corrupted prompts must differ in the cue slot "
+            f"only: {prompt!r} vs {corrupted!r}"
+        )

