@@ -167,7 +167,7 @@ TEMPLATES: tuple[Template, ...] = (
     Template("some_others", "action", "Some people {cue}, others"),
     Template("sometimes", "action", "Sometimes you {cue}, sometimes you"),
     Template("either_or", "action", "You can either {cue} or"),
-    Template("time_to", "action", "It is time to {cue}, not to"),
+    Template("here_to", "action", "We are here to {cue}, not to"),
     Template("first_then", "action", "First we {cue}, then we"),
     Template("will_not", "action", "They will not {cue}; they will"),
     Template("easier", "action", "It is easier to {cue} than to"),
@@ -202,13 +202,14 @@ TEMPLATES: tuple[Template, ...] = (
     Template("matters_to_both", "role", "It matters to both the {cue} and the"),
     Template("when_ready", "role", "When the {cue} is ready, the", pairs=("teacher-student",)),
     # --- WordNet, one set per part of speech ------------------------------------------------
-    # These must fit arbitrary WordNet antonyms (victory/defeat, increase/decrease,
-    # hot/cold, quickly/slowly), so they stay close to mentioning the word.
+    # These must fit arbitrary WordNet antonyms (victory/defeat, increase/decrease, hot/cold,
+    # quickly/slowly), so they mostly mention the word. Nouns come bare, count or mass (aunt,
+    # altruism), so no article precedes them; most adverbs are -ly adverbs of manner.
     Template("opposite_of", "wordnet-n", "The opposite of {cue} is"),
-    Template("not_but", "wordnet-n", "It was not {cue} but"),
     Template("difference", "wordnet-n", "There is a difference between {cue} and"),
-    Template("from_to", "wordnet-n", "It went from {cue} to"),
     Template("neither_nor", "wordnet-n", "It was neither {cue} nor"),
+    Template("came_down_to", "wordnet-n", "It came down to {cue} versus"),
+    Template("compare_with", "wordnet-n", "Compare {cue} with"),
     Template("opposite_of", "wordnet-v", "The opposite of {cue} is"),
     Template("either_or", "wordnet-v", "You can either {cue} or"),
     Template("will_not", "wordnet-v", "They will not {cue}; they will"),
@@ -220,10 +221,10 @@ TEMPLATES: tuple[Template, ...] = (
     Template("not_but", "wordnet-a", "It was not {cue} but"),
     Template("some_some", "wordnet-a", "Some of them are {cue}, and some are"),
     Template("opposite_of", "wordnet-r", "The opposite of {cue} is"),
-    Template("went_not", "wordnet-r", "It went {cue}, not"),
-    Template("went_neither", "wordnet-r", "It went neither {cue} nor"),
-    Template("rather_than", "wordnet-r", "It happened {cue} rather than"),
     Template("not_but", "wordnet-r", "Not {cue}, but"),
+    Template("done_not", "wordnet-r", "It was done {cue}, not"),
+    Template("done_neither", "wordnet-r", "It was done neither {cue} nor"),
+    Template("acted_rather_than", "wordnet-r", "They acted {cue} rather than"),
 )
 
 

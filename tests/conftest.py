@@ -1,0 +1,61 @@
+"""Shared fixtures: tiny random models (built here, seconds) with GPT-2's real tokenizer."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# The hub is unreachable on CI machines; fail fast instead of retrying for half a minute.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parent.parent
+GPT2_TOKENIZER = REPO.parent / "shared" / "models" / "gpt2-tokenizer"
+
+
+@pytest.fixture(scope="session")
+def gpt2_tokenizer():
+    if not GPT2_TOKENIZER.exists():
+        pytest.skip(f"GPT-2's tokenizer is not at {GPT2_TOKENIZER}")
+    from transformers import GPT2TokenizerFast
+
+    return GPT2TokenizerFast.from_pretrained(GPT2_TOKENIZER)
+
+
+def _save(model, tokenizer, folder: Path) -> Path:
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
+    """A 2-layer GPT-2 (learned absolute positions) with random weights, saved with the tokenizer."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(0)
+    config = GPT2Config(n_layer=2, n_head=2, n_embd=32, n_positions=64, vocab_size=len(gpt2_tokenizer))
+    return _save(GPT2LMHeadModel(config), gpt2_tokenizer, tmp_path_factory.mktemp("tiny-gpt2"))
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
+    """A 2-layer Llama (rotary positions) with random weights and GPT-2's tokenizer."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        vocab_size=len(gpt2_tokenizer),
+        max_position_embeddings=64,
+        eos_token_id=gpt2_tokenizer.eos_token_id,
+        bos_token_id=gpt2_tokenizer.bos_token_id,
+    )
+    return _save(LlamaForCausalLM(config), gpt2_tokenizer, tmp_path_factory.mktemp("tiny-llama"))
