@@ -30,15 +30,9 @@ from duality_bench.pairs.wordnet import (  # noqa: E402
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--output", type=Path, default=ROOT / "data" / "wordnet_pairs.csv", help="the table to write"
-    )
-    parser.add_argument(
-        "--nltk-data", type=Path, help="nltk data folder to copy WordNet into and read it from"
-    )
-    parser.add_argument(
-        "--source", type=Path, default=DEBIAN_WORDNET, help="WordNet 3.0 dict folder to copy from"
-    )
+    parser.add_argument("--output", type=Path, default=ROOT / "data" / "wordnet_pairs.csv", help="the table to write")
+    parser.add_argument("--nltk-data", type=Path, help="nltk data folder to copy WordNet into and read it from")
+    parser.add_argument("--source", type=Path, default=DEBIAN_WORDNET, help="WordNet 3.0 dict folder to copy from")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:

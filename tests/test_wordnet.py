@@ -101,9 +101,7 @@ def test_duplicate_pair_and_bad_header_and_missing_file(tmp_path: Path) -> None:
 
 def test_write_table_round_trips_with_lf_line_ends(tmp_path: Path) -> None:
     rows = [
-        WordNetRow(
-            "Arabic numeral", "Roman numeral", "n", ("n",), "arabic_numeral.n.01", "roman_numeral.n.01"
-        ),
+        WordNetRow("Arabic numeral", "Roman numeral", "n", ("n",), "arabic_numeral.n.01", "roman_numeral.n.01"),
         WordNetRow("in", "out", "n", ("n", "a", "r"), "in.n.01", "out.n.01"),
     ]
     path = tmp_path / "t.csv"

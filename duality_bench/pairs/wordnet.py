@@ -80,9 +80,7 @@ LEXNAMES = (
     "adj.ppl",
 )
 SYNTACTIC_CATEGORY = {"noun": 1, "verb": 2, "adj": 3, "adv": 4}
-INSTALL_HINT = (
-    "apt-get install wordnet-base wordnet-sense-index, or nltk.download('wordnet') with the internet"
-)
+INSTALL_HINT = "apt-get install wordnet-base wordnet-sense-index, or nltk.download('wordnet') with the internet"
 
 
 class WordNetError(DualityBenchError):
@@ -116,9 +114,7 @@ def prepare_wordnet(dest: Path, source: Path = DEBIAN_WORDNET) -> Path:
     corpus.mkdir(parents=True, exist_ok=True)
     for name in FILES:
         shutil.copyfile(source / name, corpus / name)
-    lines = (
-        f"{i:02d}\t{name}\t{SYNTACTIC_CATEGORY[name.split('.')[0]]}\n" for i, name in enumerate(LEXNAMES)
-    )
+    lines = (f"{i:02d}\t{name}\t{SYNTACTIC_CATEGORY[name.split('.')[0]]}\n" for i, name in enumerate(LEXNAMES))
     (corpus / "lexnames").write_text("".join(lines), encoding="utf-8")
     return dest
 
@@ -148,9 +144,7 @@ def extract_pairs(data_dir: Path | None = None) -> list[WordNetRow]:
 
     if data_dir is None:
         if not has_nltk_wordnet():
-            raise WordNetError(
-                f"nltk finds no WordNet; pass a data dir made by prepare_wordnet ({INSTALL_HINT})"
-            )
+            raise WordNetError(f"nltk finds no WordNet; pass a data dir made by prepare_wordnet ({INSTALL_HINT})")
         return _rows(nltk.corpus.wordnet)
     data_dir = Path(data_dir).resolve()
     corpus = data_dir / "corpora" / "wordnet"
@@ -224,9 +218,7 @@ def read_table(path: str | Path) -> list[WordNetRow]:
             continue
         where = f"{path}:{line}"
         if len(row) != len(COLUMNS):
-            raise PairsError(
-                f"{where}: expected {len(COLUMNS)} columns ({','.join(COLUMNS)}), found {len(row)}"
-            )
+            raise PairsError(f"{where}: expected {len(COLUMNS)} columns ({','.join(COLUMNS)}), found {len(row)}")
         a, b, pos, all_pos, synset_a, synset_b = (c.strip() for c in row)
         if not a or not b:
             raise PairsError(f"{where}: both words are required, found a={a!r} b={b!r}")
@@ -236,9 +228,7 @@ def read_table(path: str | Path) -> list[WordNetRow]:
             raise PairsError(f"{where}: unknown part of speech {pos!r}; use one of {', '.join(POS)}")
         parts = tuple(p for p in all_pos.split(";") if p)
         if any(p not in POS for p in parts) or pos not in parts:
-            raise PairsError(
-                f"{where}: all_pos {all_pos!r} must be ;-separated {'/'.join(POS)} including {pos!r}"
-            )
+            raise PairsError(f"{where}: all_pos {all_pos!r} must be ;-separated {'/'.join(POS)} including {pos!r}")
         key = frozenset((a, b))
         if key in seen:
             raise PairsError(f"{where}: duplicate pair {a}/{b} (first on line {seen[key]})")

@@ -1,0 +1,238 @@
+"""The pair tables, templates and the built dataset folder."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import subprocess
+import sys
+import warnings
+from collections import Counter
+from dataclasses import fields, replace
+from pathlib import Path
+
+import pytest
+
+from duality_bench.dataset import CONFIGS, DATA_DIR, DATASET_NAME, BuildConfig, build_dataset, load, load_items
+from duality_bench.errors import DualityBenchError
+from duality_bench.pairs.curated import read_curated
+from duality_bench.records import DualPair, PromptItem
+from duality_bench.templates import (
+    TEMPLATES,
+    Template,
+    TemplateError,
+    categories,
+    check_category,
+    get_template,
+    render,
+)
+
+from .conftest import GPT2_TOKENIZER, REPO
+
+COMMITTED = DATA_DIR / DATASET_NAME
+HEADER = "a,b,category,pos,a_other_duals,b_other_duals,note\n"
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+# --- curated table -------------------------------------------------------------------------
+
+
+def test_curated_table_has_enough_pairs_and_categories():
+    pairs = read_curated(DATA_DIR / "curated_pairs.csv", categories=categories())
+    per_category = Counter(p.category for p in pairs)
+    assert len(pairs) >= 80 and len(per_category) >= 8
+    ids = {p.id for p in pairs}
+    assert {"left-right", "up-down", "me-you", "right-wrong"} <= ids
+    by_word = {(p.a, p.b): p for p in pairs}
+    assert "wrong" in by_word["left", "right"].b_other_duals  # right has two duals
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("up,down,spatial\n", r"curated\.csv:2: expected 7 columns"),
+        ("up,,spatial,r,,,\n", r"curated\.csv:2: both words are required"),
+        ("up,Up,spatial,r,,,\n", r"curated\.csv:2: a pair needs two different words"),
+        ("up,down,spatail,r,,,\n", r"curated\.csv:2: unknown category 'spatail'"),
+        ("up,down,spatial,zz,,,\n", r"curated\.csv:2: unknown part of speech 'zz'"),
+    ],
+)
+def test_malformed_curated_rows_name_file_and_line(tmp_path, row, message):
+    path = tmp_path / "curated.csv"
+    path.write_text(HEADER + row)
+    with pytest.raises(DualityBenchError, match=message):
+        read_curated(path, categories=categories())
+
+
+def test_curated_header_and_missing_file(tmp_path):
+    path = tmp_path / "curated.csv"
+    path.write_text("x,y\nup,down\n")
+    with pytest.raises(DualityBenchError, match=r"curated\.csv:1: header must be"):
+        read_curated(path)
+    with pytest.raises(DualityBenchError, match="cannot read the pairs table"):
+        read_curated(tmp_path / "absent.csv")
+
+
+def test_duplicate_pair_warns_and_keeps_one(tmp_path):
+    path = tmp_path / "curated.csv"
+    path.write_text(HEADER + "up,down,spatial,r,,,\ndown,up,spatial,r,,,\n")
+    with pytest.warns(UserWarning, match=r"curated\.csv:3: duplicate pair down/up \(first on line 2\)"):
+        pairs = read_curated(path, categories=categories())
+    assert [p.id for p in pairs] == ["up-down"]
+
+
+# --- templates -----------------------------------------------------------------------------
+
+
+def test_every_category_has_enough_templates():
+    generic = Counter(t.category for t in TEMPLATES if not t.pairs)
+    curated = [c for c in categories() if not c.startswith("wordnet-")]
+    assert len(curated) >= 8
+    assert all(generic[c] >= 6 for c in curated), generic
+    assert all(generic[f"wordnet-{p}"] >= 4 for p in "nvar"), generic
+    assert len({t.id for t in TEMPLATES}) == len(TEMPLATES)
+
+
+def test_render_gives_both_directions_differing_only_in_the_cue_slot():
+    pair = DualPair(a="right", b="left", category="spatial", source="curated", pos="a", a_other_duals=("wrong",))
+    t = Template("two_hands", "spatial", "I have two hands, my {cue} hand and my")
+    ab, ba = render(t, pair)
+    assert (ab.direction, ab.cue, ab.target, ab.distractor) == ("a->b", "right", "left", "right")
+    assert ab.prompt == "I have two hands, my right hand and my"
+    assert ab.corrupted_prompt == "I have two hands, my left hand and my"
+    assert ab.other_duals == ("wrong",) and ba.other_duals == ()
+    assert (ba.prompt, ba.corrupted_prompt) == (ab.corrupted_prompt, ab.prompt)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["No slot at all", "Two {cue} slots {cue}", "A {cue} and a {other}", "Trailing space {cue} "],
+)
+def test_bad_templates_are_errors_naming_the_template(text):
+    pair = DualPair(a="up", b="down", category="spatial", source="curated", pos="r")
+    with pytest.raises(TemplateError, match=r"spatial\.broken\.v1"):
+        render(Template("broken", "spatial", text), pair)
+
+
+def test_unknown_template_and_category_suggest_the_closest():
+    some = TEMPLATES[0]
+    with pytest.raises(TemplateError, match=f"did you mean {some.id}"):
+        get_template(some.id.replace(".v1", ".v2"))
+    with pytest.raises(TemplateError, match="did you mean spatial"):
+        check_category("spatail")
+
+
+def test_build_rejects_a_bad_template_and_an_unknown_pair(tmp_path):
+    broken = replace(TEMPLATES[0], name="no_slot", text="Nothing to fill")
+    with pytest.raises(TemplateError, match=r"no_slot\.v1"):
+        build_dataset(BuildConfig(out_dir=tmp_path, templates=(*TEMPLATES, broken)))
+    stray = Template("stray", TEMPLATES[0].category, "Not {cue} but", pairs=("nope-never",))
+    with pytest.raises(TemplateError, match="names unknown pairs"):
+        build_dataset(BuildConfig(out_dir=tmp_path, templates=(*TEMPLATES, stray)))
+
+
+# --- the built folder ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rebuilt(tmp_path_factory) -> Path:
+    if not GPT2_TOKENIZER.exists():
+        pytest.skip("GPT-2's tokenizer is needed to rebuild the committed card")
+    out = tmp_path_factory.mktemp("rebuild") / DATASET_NAME
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the committed tables hold no duplicates
+        build_dataset(BuildConfig(out_dir=out, tokenizer=str(GPT2_TOKENIZER)))
+    return out
+
+
+def test_rebuild_is_byte_identical_to_the_committed_folder(rebuilt):
+    assert _digests(rebuilt) == _digests(COMMITTED)
+
+
+def test_manifest_matches_files():
+    for line in (COMMITTED / "sha256sums.txt").read_text().splitlines():
+        digest, name = line.split()
+        assert hashlib.sha256((COMMITTED / name).read_bytes()).hexdigest() == digest
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_load_dataset_offline_from_the_folder(config):
+    from datasets import load_dataset
+
+    ds = load_dataset(str(COMMITTED), config, split="test")
+    assert set(ds.column_names) == {f.name for f in fields(PromptItem)}
+    row = ds[0]
+    assert row["prompt"] != row["corrupted_prompt"] and row["direction"] in ("a->b", "b->a")
+    assert len(ds) == len(load_items(config))
+
+
+def test_packaged_loader_and_counts():
+    curated, wordnet, every = (load_items(c) for c in CONFIGS)
+    assert len(every) == len(curated) + len(wordnet)
+    assert len(load("curated")) == len(curated)
+    assert len({i.pair_id for i in wordnet}) == 3555  # WordNet 3.0's 3556 less kern/kern, its own antonym
+    assert len({i.pair_id for i in curated}) >= 80
+    for items in (curated, wordnet):
+        directions = Counter((i.pair_id, i.template_id) for i in items)
+        assert set(directions.values()) == {2}  # every pair, every template, both ways
+    assert all(i.distractor == i.cue and i.target not in i.other_duals for i in every)
+
+
+def test_unknown_config_suggests_the_closest():
+    with pytest.raises(DualityBenchError, match="did you mean 'wordnet'"):
+        load_items("wordnt")
+
+
+def test_card_declares_configs_license_and_gpt2_counts():
+    card = (COMMITTED / "README.md").read_text()
+    for config in CONFIGS:
+        assert f"config_name: {config}" in card
+    assert "license_name: wordnet-3.0" in card and "default: true" in card
+    assert "Fit to GPT-2's tokenizer" in card
+
+
+def test_tokenizer_report_counts(gpt2_tokenizer):
+    from duality_bench.vocabulary import report_tokenizer
+
+    items = load_items("curated")[:60]
+    report = report_tokenizer(gpt2_tokenizer, items)
+    single = sum(
+        len(gpt2_tokenizer(" " + i.target)["input_ids"]) == 1 == len(gpt2_tokenizer(" " + i.cue)["input_ids"])
+        for i in items
+    )
+    assert report.items == 60 and report.single_token == single
+    assert 0 < report.single_token_and_aligned <= min(report.single_token, report.aligned)
+
+
+def test_cli_build_and_list(tmp_path, capsys):
+    from duality_bench.cli import main
+
+    assert main(["build", "--out", str(tmp_path / "ds")]) == 0
+    assert "curated:" in capsys.readouterr().out
+    assert main(["list", "--templates", "--category", "spatial"]) == 0
+    out = capsys.readouterr().out
+    assert "spatial.two_hands.v1" in out and "all:" in out
+    assert main(["list", "--category", "spatail"]) == 2
+    assert "did you mean spatial" in capsys.readouterr().err
+
+
+def test_help_is_fast_and_imports_nothing_heavy():
+    code = "import sys, duality_bench.cli as c; c.build_parser(); print(sorted(m for m in ('torch','transformers','datasets','nltk') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_push_to_hub_dry_run_lists_the_folder(capsys):
+    spec = importlib.util.spec_from_file_location("push_to_hub", REPO / "scripts" / "push_to_hub.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--repo-id", "someone/duality-pairs", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "curated/test.parquet" in out and "README.md" in out and "dry run: nothing uploaded" in out
