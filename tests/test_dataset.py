@@ -224,7 +224,10 @@ def test_cli_build_and_list(tmp_path, capsys):
 
 
 def test_help_is_fast_and_imports_nothing_heavy():
-    code = "import sys, duality_bench.cli as c; c.build_parser(); print(sorted(m for m in ('torch','transformers','datasets','nltk') if m in sys.modules))"
+    code = (
+        "import sys, duality_bench.cli as c; c.build_parser(); "
+        "print(sorted(m for m in ('torch', 'transformers', 'datasets', 'nltk') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
