@@ -14,7 +14,7 @@ from typing import Any
 from duality_bench.errors import DualityBenchError
 from duality_bench.models import forward_logits
 from duality_bench.records import ItemScore, PromptItem
-from duality_bench.vocabulary import continuation_ids
+from duality_bench.vocabulary import continuation_ids_batch
 
 SCORINGS = ("next-token", "sequence")
 
@@ -35,23 +35,17 @@ class Prepared:
 
 
 def prepare(tokenizer: Any, items: Sequence[PromptItem]) -> list[Prepared]:
+    """Tokenize prompts and answers; batched calls, since a fast tokenizer encodes lists in parallel."""
+    prompt_ids = tokenizer([i.prompt for i in items])["input_ids"]
+    words = [(n, w) for n, i in enumerate(items) for w in (i.target, i.distractor, *i.other_duals)]
+    conts = continuation_ids_batch(tokenizer, [(items[n].prompt, prompt_ids[n], w) for n, w in words])
+    per_item: list[list[list[int]]] = [[] for _ in items]
+    for (n, _), ids in zip(words, conts, strict=True):
+        per_item[n].append(ids)
     out = []
-    for item in items:
-        ids = tuple(tokenizer(item.prompt)["input_ids"])
-        others = []
-        for word in item.other_duals:
-            w_ids = continuation_ids(tokenizer, item.prompt, word, ids)
-            if len(w_ids) == 1:
-                others.append((word, w_ids[0]))
-        out.append(
-            Prepared(
-                item=item,
-                prompt_ids=ids,
-                target_ids=tuple(continuation_ids(tokenizer, item.prompt, item.target, ids)),
-                distractor_ids=tuple(continuation_ids(tokenizer, item.prompt, item.distractor, ids)),
-                other_ids=tuple(others),
-            )
-        )
+    for item, ids, (target, distractor, *others) in zip(items, prompt_ids, per_item, strict=True):
+        singles = tuple((w, o[0]) for w, o in zip(item.other_duals, others, strict=True) if len(o) == 1)
+        out.append(Prepared(item, tuple(ids), tuple(target), tuple(distractor), singles))
     return out
 
 

@@ -19,12 +19,23 @@ def continuation_ids(tokenizer: Any, prompt: str, word: str, prompt_ids: Sequenc
     """Token ids of `" " + word` as they follow `prompt` (the prompt's ids are not included)."""
     if prompt_ids is None:
         prompt_ids = tokenizer(prompt)["input_ids"]
-    full = tokenizer(prompt + " " + word)["input_ids"]
-    n = len(prompt_ids)
-    if full[:n] == list(prompt_ids) and len(full) > n:
-        return full[n:]
-    # The word merged with the prompt's last token; fall back to the word on its own.
-    return tokenizer(" " + word, add_special_tokens=False)["input_ids"]
+    return continuation_ids_batch(tokenizer, [(prompt, prompt_ids, word)])[0]
+
+
+def continuation_ids_batch(tokenizer: Any, requests: Sequence[tuple[str, Sequence[int], str]]) -> list[list[int]]:
+    """`continuation_ids` for many (prompt, prompt_ids, word) at once, in one tokenizer call."""
+    if not requests:
+        return []
+    fulls = tokenizer([prompt + " " + word for prompt, _, word in requests])["input_ids"]
+    out = []
+    for (_, prompt_ids, word), full in zip(requests, fulls, strict=True):
+        n = len(prompt_ids)
+        if full[:n] == list(prompt_ids) and len(full) > n:
+            out.append(full[n:])
+        else:
+            # The word merged with the prompt's last token; fall back to the word on its own.
+            out.append(tokenizer(" " + word, add_special_tokens=False)["input_ids"])
+    return out
 
 
 @dataclass(frozen=True)
@@ -47,16 +58,19 @@ class TokenizerReport:
 
 def report_tokenizer(tokenizer: Any, items: Iterable[PromptItem]) -> TokenizerReport:
     """Count items whose target and distractor are single tokens, and whose prompts align."""
-    n = single = aligned = both = 0
-    for item in items:
-        ids = tokenizer(item.prompt)["input_ids"]
-        one = all(len(continuation_ids(tokenizer, item.prompt, w, ids)) == 1 for w in (item.target, item.distractor))
-        same = len(tokenizer(item.corrupted_prompt)["input_ids"]) == len(ids)
-        n += 1
-        single += one
-        aligned += same
-        both += one and same
-    return TokenizerReport(items=n, single_token=single, aligned=aligned, single_token_and_aligned=both)
+    items = list(items)
+    clean = tokenizer([i.prompt for i in items])["input_ids"]
+    corrupted = tokenizer([i.corrupted_prompt for i in items])["input_ids"]
+    requests = [(i.prompt, ids, w) for i, ids in zip(items, clean, strict=True) for w in (i.target, i.distractor)]
+    lengths = [len(c) for c in continuation_ids_batch(tokenizer, requests)]
+    single = [lengths[2 * n] == 1 == lengths[2 * n + 1] for n in range(len(items))]
+    aligned = [len(a) == len(b) for a, b in zip(clean, corrupted, strict=True)]
+    return TokenizerReport(
+        items=len(items),
+        single_token=sum(single),
+        aligned=sum(aligned),
+        single_token_and_aligned=sum(s and a for s, a in zip(single, aligned, strict=True)),
+    )
 
 
 def load_tokenizer(path_or_id: str) -> Any:
