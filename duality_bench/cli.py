@@ -58,6 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", type=Path, help="dataset folder (default: the packaged one)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=_eval)
+
+    p = sub.add_parser("leaderboard", help="rank results files: write LEADERBOARD.md and a static index.html")
+    p.add_argument(
+        "--results",
+        type=Path,
+        default=Path("leaderboard/results"),
+        help="results folder (default: leaderboard/results)",
+    )
+    p.add_argument("--out", type=Path, default=Path("leaderboard"), help="output folder (default: leaderboard)")
+    p.add_argument(
+        "--dataset", type=Path, help="dataset folder that defines the current build (default: the packaged one)"
+    )
+    p.set_defaults(func=_leaderboard)
     return parser
 
 
@@ -167,4 +180,16 @@ def _list(args: argparse.Namespace) -> int:
         for c in ("curated", "wordnet"):
             r = report_tokenizer(tok, items[c])
             print(f"{c:<10} {r.items:>7} {r.single_token:>13} {r.aligned:>8} {r.single_token_and_aligned:>7}")
+    return 0
+
+
+def _leaderboard(args: argparse.Namespace) -> int:
+    from duality_bench.leaderboard import LeaderboardConfig, build_leaderboard
+
+    board = build_leaderboard(LeaderboardConfig(results=args.results, out=args.out, dataset_dir=args.dataset))
+    for line in board.problems:
+        print(line, file=sys.stderr)
+    ranked = sum(len(s) for s in board.sections.values())
+    print(f"{ranked} ranked rows, {len(board.unranked)} not ranked, {len(board.problems)} files skipped")
+    print(f"wrote {board.markdown} and {board.html}")
     return 0

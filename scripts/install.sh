@@ -18,3 +18,10 @@ if [ ! -e /usr/share/wordnet/data.noun ] && command -v apt-get >/dev/null; then
   ($SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wordnet-base wordnet-sense-index) \
     || echo "warning: could not install WordNet 3.0; the WordNet regeneration test will be skipped" >&2
 fi
+# The leaderboard's browser test drives Debian's Chromium through chromium-driver (plotly, selenium
+# and wordfreq come with the dev extra above); never a browser download of its own.
+if { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; } && command -v apt-get >/dev/null; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  ($SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver) \
+    || echo "warning: could not install chromium and chromium-driver; the browser tests cannot run" >&2
+fi

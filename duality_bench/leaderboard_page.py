@@ -1,0 +1,272 @@
+"""The leaderboard as one static HTML page: sortable tables and plotly plots, every script inlined.
+
+The page needs no server and no network (it works from the file system, a Hugging Face Space or
+GitHub Pages). Plots are plotly figures built in Python and drawn by plotly.js, which is inlined
+from the installed plotly package. Text from results files is HTML-escaped, in the tables and in
+the plots' labels alike, and the figure data is embedded as JSON with `<`, `>` and `&` escaped,
+so nothing in a results file can close a tag or start a script.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from duality_bench.leaderboard import (
+    ADD_A_MODEL,
+    COLUMNS_HELP,
+    Entry,
+    asymmetry,
+    categories,
+    category_accuracy,
+    logit_diff_cell,
+    md_link,
+    number,
+    other_dual,
+    params,
+    ranks,
+    scored,
+)
+from duality_bench.leaderboard_plots import FIGURES, finite
+
+if TYPE_CHECKING:
+    from duality_bench.leaderboard import Leaderboard
+
+TOP_PAIRS = 5  # most asymmetric pairs listed per model
+
+STYLE = """
+body { font: 15px/1.5 system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 1em 2em; color: #222; }
+h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; margin-top: 2em; } small, .muted { color: #666; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; font-size: 13px; margin: 0.5em 0; }
+th, td { border-bottom: 1px solid #e4e4e4; padding: 4px 8px; text-align: right; white-space: nowrap; }
+th { background: #f6f6f6; position: sticky; top: 0; }
+td.text, th.text { text-align: left; }
+td.revision { max-width: 16em; overflow: hidden; text-overflow: ellipsis; }
+table.sortable th { cursor: pointer; user-select: none; }
+table.sortable th[aria-sort=ascending]::after { content: " \\25B2"; }
+table.sortable th[aria-sort=descending]::after { content: " \\25BC"; }
+tr.reference td { background: #fbf7e9; font-style: italic; }
+.badge { background: #e9dcae; border-radius: 3px; font-size: 11px; font-style: normal; padding: 0 4px; }
+.plot { height: 460px; width: 100%; }
+details { margin: 0.3em 0; } summary { cursor: pointer; }
+code { background: #f3f3f3; padding: 0 3px; }
+"""
+
+SORT_SCRIPT = """
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  var heads = table.tHead.rows[0].cells;
+  Array.prototype.forEach.call(heads, function (th, col) {
+    th.addEventListener("click", function () {
+      var asc = th.getAttribute("aria-sort") !== "ascending";
+      Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+      var numeric = th.dataset.type === "num";
+      var body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      function key(tr) {
+        var cell = tr.cells[col];
+        var v = cell.dataset.sort !== undefined ? cell.dataset.sort : cell.textContent;
+        return numeric ? (v === "" ? NaN : parseFloat(v)) : v.toLowerCase();
+      }
+      rows.sort(function (a, b) {
+        var x = key(a), y = key(b);
+        if (numeric) {
+          if (isNaN(x) || isNaN(y)) { return isNaN(x) - isNaN(y); }
+          return asc ? x - y : y - x;
+        }
+        return asc ? (x < y ? -1 : x > y ? 1 : 0) : (x < y ? 1 : x > y ? -1 : 0);
+      });
+      rows.forEach(function (tr) { body.appendChild(tr); });
+    });
+  });
+});
+"""
+
+PLOT_SCRIPT = """
+Object.keys(FIGURES).sort().forEach(function (id) {
+  var fig = FIGURES[id];
+  Plotly.newPlot(id, fig.data, fig.layout, {displaylogo: false, responsive: true});
+});
+"""
+
+
+def render_html(board: Leaderboard) -> str:
+    """The whole page as one string."""
+    from plotly.offline import get_plotlyjs
+
+    figures: dict[str, Any] = {}
+    body = [
+        "<h1>duality-bench leaderboard</h1>",
+        "<p>How well causal language models complete dual opposites: given <i>I have two hands, my right hand "
+        "and my</i>, does the model say <i>left</i>? Each row is one model evaluated by <code>duality-bench eval"
+        "</code>; rows are ranked by duality accuracy within each dataset config. Click a column header to sort. "
+        'Rows marked <span class="badge">ref</span> are <a href="#references">reference rows</a>.</p>',
+    ]
+    for config, section in board.sections.items():
+        body += _section(config, section, board.current[config], figures)
+    references = sorted({(e.model_id, e.reference) for e in board.entries if e.reference})
+    if references:
+        body += ['<h2 id="references">Reference rows</h2>', "<dl>"]
+        body += [f"<dt><b>{escape(m)}</b></dt><dd>{escape(text)}</dd>" for m, text in references]
+        body.append("</dl>")
+    if board.unranked:
+        body += _unranked(board.unranked)
+    body += ['<h2 id="columns">Columns</h2>', "<dl>"]
+    body += [f"<dt><b>{escape(name)}</b></dt><dd>{escape(text)}.</dd>" for name, text in COLUMNS_HELP]
+    body += ["</dl>", f"<p>{_code_spans(ADD_A_MODEL)}</p>"]
+    return "\n".join(
+        [
+            "<!doctype html>",
+            '<html lang="en">',
+            "<head>",
+            '<meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            "<title>duality-bench leaderboard</title>",
+            f"<style>{STYLE}</style>",
+            "</head>",
+            "<body>",
+            *body,
+            f'<script charset="utf-8">{get_plotlyjs()}</script>',
+            f"<script>\nvar FIGURES = {script_json(figures)};\n{PLOT_SCRIPT}{SORT_SCRIPT}</script>",
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
+
+
+def _section(config: str, section: tuple[Entry, ...], sha256: str, figures: dict[str, Any]) -> list[str]:
+    slug = "".join(c if c.isalnum() else "-" for c in config.lower())
+    n_items = {e.result.dataset.get("n_items") for e in section}
+    items = f", {escape(str(n_items.pop()))} items" if len(n_items) == 1 else ""
+    out = [
+        f'<h2 id="config-{slug}">Dataset config <code>{escape(config)}</code> '
+        f"<small>(sha256 {escape(sha256[:12])}{items})</small></h2>",
+        '<div class="scroll">',
+        _table(section, f"table-{slug}"),
+        "</div>",
+    ]
+    plots = [(kind, title, text, make(section)) for kind, title, text, make in FIGURES]
+    for kind, title, text, fig in plots:
+        out.append(f"<h3>{title}</h3>")
+        if text:
+            out.append(f"<p>{text}</p>")
+        if fig is None:
+            out.append('<p class="muted">No result in this config has the numbers for this plot.</p>')
+            continue
+        plot_id = f"plot-{slug}-{kind}"
+        figures[plot_id] = fig
+        out.append(f'<div class="plot" id="{plot_id}"></div>')
+    out += ["<h3>Most asymmetric pairs per model</h3>", *_pair_tables(section)]
+    return out
+
+
+def _table(section: tuple[Entry, ...], table_id: str) -> str:
+    cats = categories(section)
+    help_text = dict(COLUMNS_HELP)
+    heads = [("#", "num", ""), ("model", "text", ""), ("revision", "text", ""), ("params", "num", "")]
+    heads += [("duality acc.", "num", help_text["duality acc."]), ("top-1", "num", help_text["top-1"])]
+    heads += [("logit diff [95% CI]", "num", help_text["logit diff"])]
+    heads += [("asymmetry", "num", help_text["asymmetry"]), ("other dual", "num", help_text["other dual"])]
+    heads += [(f"{c} acc.", "num", f"duality accuracy on category {c}") for c in cats]
+    heads += [("scored / excluded", "num", help_text["scored / excluded"]), ("results", "text", "")]
+    head_cells = "".join(
+        f'<th class="{"text" if kind == "text" else "num"}" data-type="{kind}"'
+        + (f' title="{escape(tip)}"' if tip else "")
+        + f">{escape(name)}</th>"
+        for name, kind, tip in heads
+    )
+    rows = []
+    for position, (r, e) in enumerate(zip(ranks(section), section, strict=True)):
+        m, model = e.metrics, e.result.model
+        revision = str(model.get("revision") or "–")
+        badge = ' <a class="badge" href="#references">ref</a>' if e.reference else ""
+        cells = [
+            _num(position, r),
+            f'<td class="text model">{escape(e.model_id)}{badge}</td>',
+            f'<td class="text revision" title="{escape(revision)}">{escape(revision)}</td>',
+            _num(model.get("n_params"), params(model.get("n_params"))),
+            _num(m["duality_accuracy"], number(m["duality_accuracy"])),
+            _num(m["top1_accuracy"], number(m["top1_accuracy"])),
+            _num(m["logit_diff"], logit_diff_cell(m)),
+            _num(asymmetry(m), number(asymmetry(m))),
+            _num(other_dual(m), number(other_dual(m))),
+            *(_num(category_accuracy(e, c), number(category_accuracy(e, c))) for c in cats),
+            _num(m["n"], scored(e)),
+            f'<td class="text"><a href="{escape(md_link(e.link))}">json</a></td>',
+        ]
+        css = ' class="reference"' if e.reference else ""
+        rows.append(f"<tr{css}>{''.join(cells)}</tr>")
+    return (
+        f'<table class="sortable" id="{table_id}"><thead><tr>{head_cells}</tr></thead>'
+        f"<tbody>\n{chr(10).join(rows)}\n</tbody></table>"
+    )
+
+
+def _num(sort_value: Any, shown: str) -> str:
+    value = finite(sort_value)
+    key = "" if value is None else repr(value)
+    return f'<td class="num" data-sort="{key}">{escape(shown)}</td>'
+
+
+def _unranked(entries: tuple[Entry, ...]) -> list[str]:
+    rows = [
+        f'<tr><td class="text">{escape(e.model_id)}</td><td class="text">{escape(str(e.result.model.get("revision")))}'
+        f'</td><td class="text">{escape(e.config)}</td><td class="text">{escape(e.note)}</td>'
+        f'<td class="num">{number(e.metrics["duality_accuracy"])}</td>'
+        f'<td class="text"><a href="{escape(md_link(e.link))}">json</a></td></tr>'
+        for e in entries
+    ]
+    return [
+        '<h2 id="not-ranked">Not ranked</h2>',
+        "<p>Results that cannot be compared with the rows above, with the reason.</p>",
+        '<div class="scroll"><table id="table-not-ranked"><thead><tr><th class="text">model</th>'
+        '<th class="text">revision</th><th class="text">dataset config</th><th class="text">why</th>'
+        '<th>duality acc.</th><th class="text">results</th></tr></thead><tbody>',
+        *rows,
+        "</tbody></table></div>",
+    ]
+
+
+def _pair_tables(section: tuple[Entry, ...]) -> list[str]:
+    out = []
+    for e in section:
+        most = (e.metrics.get("asymmetry") or {}).get("most_asymmetric") or []
+        if not most:
+            continue
+        rows = "".join(
+            f'<tr><td class="text">{escape(str(p.get("a")))} / {escape(str(p.get("b")))}</td>'
+            f'<td class="text">{escape(str(p.get("category")))}</td>'
+            f"<td>{number(p.get('acc_ab'))}</td><td>{number(p.get('acc_ba'))}</td>"
+            f"<td>{number(p.get('ld_ab'), 2)}</td><td>{number(p.get('ld_ba'), 2)}</td>"
+            f"<td>{number(p.get('ld_asym'), 2)}</td></tr>"
+            for p in most[:TOP_PAIRS]
+        )
+        out.append(
+            f"<details><summary>{escape(e.model_id)}</summary><table><thead><tr>"
+            '<th class="text">pair a / b</th><th class="text">category</th><th>acc. a&rarr;b</th>'
+            "<th>acc. b&rarr;a</th><th>logit diff a&rarr;b</th><th>logit diff b&rarr;a</th><th>difference</th>"
+            f"</tr></thead><tbody>{rows}</tbody></table></details>"
+        )
+    return out or ['<p class="muted">No result in this config has per-pair asymmetry.</p>']
+
+
+def script_json(obj: Any) -> str:
+    """JSON that is safe inside a <script> element: sorted keys, and no <, > or & characters."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    for char, code in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(char, code)
+    return text
+
+
+def _code_spans(text: str) -> str:
+    parts = escape(text).split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))

@@ -1,0 +1,185 @@
+"""The leaderboard's plots: plotly figures built in Python, returned as plain JSON-ready dicts.
+
+Labels that come from results files are HTML-escaped: plotly reads a small subset of HTML in
+labels, so escaped text shows exactly as typed. Non-finite numbers become null.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from html import escape
+from typing import Any
+
+from duality_bench.leaderboard import Entry, categories, category_accuracy, other_dual
+
+TOP_CUES = 15  # cues shown in the right/wrong plot: the ones with the most items
+
+
+def params_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for label, symbol, refs in (("models", "circle", False), ("reference rows", "diamond", True)):
+        points = [e for e in section if bool(e.reference) == refs and _count(e.result.model.get("n_params"))]
+        if points:
+            fig.add_trace(
+                go.Scatter(
+                    x=[e.result.model["n_params"] for e in points],
+                    y=[finite(e.metrics["duality_accuracy"]) for e in points],
+                    text=[_label(e.model_id) for e in points],
+                    mode="markers+text",
+                    textposition="top center",
+                    marker={"size": 11, "symbol": symbol},
+                    name=label,
+                    hovertemplate="%{text}<br>%{x:.3s} parameters<br>duality accuracy %{y:.3f}<extra></extra>",
+                )
+            )
+    if not fig.data:
+        return None
+    counts = [math.log10(x) for trace in fig.data for x in trace.x]
+    span = [min(counts) - 0.4, max(counts) + 0.4]  # room for the labels at both ends
+    fig.update_layout(xaxis={"type": "log", "range": span, "title": {"text": "parameters (log scale)"}})
+    fig.update_layout(yaxis={"title": {"text": "duality accuracy"}, "range": [0, 1.05]})
+    return _finish(fig)
+
+
+def category_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
+    import plotly.graph_objects as go
+
+    cats = categories(section)
+    if not cats:
+        return None
+    fig = go.Figure()
+    for e in section:
+        fig.add_trace(
+            go.Bar(
+                x=[_label(c) for c in cats],
+                y=[finite(category_accuracy(e, c)) for c in cats],
+                name=_label(e.model_id),
+                hovertemplate="%{x}: %{y:.3f}<extra>%{fullData.name}</extra>",
+            )
+        )
+    fig.update_layout(barmode="group", yaxis={"title": {"text": "duality accuracy"}, "range": [0, 1]})
+    return _finish(fig)
+
+
+def asymmetry_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    rows = [e for e in section if (e.metrics.get("asymmetry") or {}).get("pairs")]
+    if not rows:
+        return None
+    names = [_label(e.model_id) for e in rows]
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("mean |accuracy a→b − b→a|", "mean |logit diff a→b − b→a|"),
+        horizontal_spacing=0.12,
+    )
+    for col, key in ((1, "mean_abs_acc_asym"), (2, "mean_abs_ld_asym")):
+        values = [finite(e.metrics["asymmetry"].get(key)) for e in rows]
+        fig.add_trace(go.Bar(x=names, y=values, showlegend=False, name=key), row=1, col=col)
+    return _finish(fig)
+
+
+def other_dual_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
+    import plotly.graph_objects as go
+
+    rows = [e for e in section if (e.metrics.get("other_duals") or {}).get("n")]
+    if not rows:
+        return None
+    cues = _top_cues(rows)
+    fig = go.Figure()
+    for e in rows:
+        by_cue = _by_cue(e)
+        fig.add_trace(
+            go.Bar(
+                x=["all such items", *(_label(f"{cue} → {other}") for cue, other in cues)],
+                y=[
+                    finite(other_dual(e.metrics)),
+                    *(finite((by_cue.get(cue) or {}).get("prefers_other_dual")) for cue, _ in cues),
+                ],
+                name=_label(e.model_id),
+                hovertemplate="%{x}: %{y:.3f}<extra>%{fullData.name}</extra>",
+            )
+        )
+    fig.update_layout(
+        barmode="group",
+        yaxis={"title": {"text": "share preferring the second dual"}, "range": [0, 1]},
+        xaxis={"title": {"text": "cue → its second dual"}},
+    )
+    return _finish(fig)
+
+
+def _top_cues(rows: list[Entry]) -> list[tuple[str, str]]:
+    """(cue, its second dual) for the cues with the most items over all rows, `right` always among them."""
+    n: dict[tuple[str, str], int] = {}
+    for e in rows:
+        for cue, r in _by_cue(e).items():
+            key = (str(cue), str(r.get("other_dual")))
+            n[key] = n.get(key, 0) + (r.get("n") if isinstance(r.get("n"), int) else 0)
+    chosen = sorted(n, key=lambda k: (k[0] != "right", -n[k], k))[:TOP_CUES]
+    return sorted(chosen)
+
+
+def _by_cue(e: Entry) -> dict[str, Any]:
+    return (e.metrics.get("other_duals") or {}).get("by_cue") or {}
+
+
+def _finish(fig: Any) -> dict[str, Any]:
+    fig.update_layout(
+        template="plotly_white",
+        margin={"t": 60, "b": 60},
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+    )
+    return _clean(json.loads(fig.to_json()))
+
+
+def _label(text: str) -> str:
+    """Text for plotly, which reads a small subset of HTML in labels: escaped, it shows as typed."""
+    return escape(str(text), quote=False)
+
+
+def _count(n: Any) -> bool:
+    return isinstance(n, int) and not isinstance(n, bool) and n > 0
+
+
+def finite(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
+
+
+def _clean(obj: Any) -> Any:
+    """Non-finite numbers as null, so the JSON is strict."""
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+# (kind, title, the text above the plot (HTML, written here), the function that makes the figure)
+FIGURES: tuple[tuple[str, str, str, Callable[[tuple[Entry, ...]], dict[str, Any] | None]], ...] = (
+    ("params", "Duality accuracy against parameter count", "", params_figure),
+    ("categories", "Duality accuracy per category", "", category_figure),
+    (
+        "asymmetry",
+        "Asymmetry",
+        "How differently each model does on the two directions of the same pair (a&rarr;b against b&rarr;a, "
+        "over the templates both share), averaged over pairs.",
+        asymmetry_figure,
+    ),
+    (
+        "other-duals",
+        "The right/wrong effect",
+        "Some cues have a second dual: <i>right</i> is the dual of <i>left</i> and of <i>wrong</i>. For those "
+        "items, the share where the model rates the second dual above the target: over all such items, and for "
+        f"the {TOP_CUES} cues with the most items. A model that prefers <i>wrong</i> after <i>right</i> does "
+        "worse on right&rarr;left than on left&rarr;right.",
+        other_dual_figure,
+    ),
+)

@@ -1,0 +1,390 @@
+"""The leaderboard: results files -> LEADERBOARD.md and index.html.
+
+The results files are real: tiny random GPT-2 models (built here, with GPT-2's real tokenizer)
+evaluated by `evaluate` on the packaged dataset, plus the word-frequency reference row made by
+scripts/make_baselines.py. The browser tests (marked `browser`) open the page in headless
+Chromium (Debian's chromium + chromium-driver, driven by selenium).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from duality_bench.cli import main
+from duality_bench.leaderboard import LeaderboardConfig, LeaderboardError, build_leaderboard
+from duality_bench.results import load_result, save_result
+
+REPO = Path(__file__).resolve().parents[1]
+TOKENIZER = REPO.parent / "shared" / "models" / "gpt2-tokenizer"
+HOSTILE = "<img src=x onerror=alert(1)>"
+HOSTILE_REVISION = "<script>alert(2)</script> a|b *c* [d](e)"
+CONFIG = "curated"
+
+
+def tiny_model(folder: Path, seed: int, width: int):
+    """A random GPT-2 of the given width with GPT-2's real tokenizer, loaded for scoring."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
+
+    from duality_bench.models import load_model
+
+    torch.manual_seed(seed)
+    GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=width, n_head=2, n_positions=128)).save_pretrained(folder)
+    GPT2TokenizerFast.from_pretrained(TOKENIZER).save_pretrained(folder)
+    return load_model(str(folder), dtype="float32", device="cpu")
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A results folder: two tiny models, one with a hostile name, and the frequency baseline."""
+    if not (TOKENIZER / "vocab.json").exists():
+        pytest.skip(f"GPT-2 tokenizer folder not found at {TOKENIZER}")
+    from duality_bench.evaluate import EvalConfig, evaluate
+    from duality_bench.results import default_result_path
+
+    root = tmp_path_factory.mktemp("lb")
+    dataset = small_dataset(root / "dataset")
+    res = root / "results"
+    for seed, width, model_id, revision in (
+        (0, 32, "test/tiny-gpt2-a", "seed0"),
+        (1, 64, "test/tiny-gpt2-b", "seed1"),
+        (2, 48, HOSTILE, HOSTILE_REVISION),
+    ):
+        loaded = replace(tiny_model(root / f"model{seed}", seed, width), id=model_id, revision=revision)
+        out = default_result_path(model_id, CONFIG, res)
+        evaluate(loaded, EvalConfig(config=CONFIG, output=out, progress=False, n_bootstrap=200, dataset_dir=dataset))
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        import make_baselines
+    finally:
+        sys.path.remove(str(REPO / "scripts"))
+    make_baselines.frequency_baseline(CONFIG, res, dataset_dir=dataset)
+    return res
+
+
+def small_dataset(folder: Path) -> Path:
+    """A dataset folder holding every 6th pair of the packaged curated config (and left/right)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from duality_bench.dataset import dataset_dir, file_sha256
+
+    table = pq.read_table(dataset_dir() / CONFIG / "test.parquet")
+    pairs = sorted(set(table.column("pair_id").to_pylist()))
+    keep = set(pairs[::6]) | ({"left-right"} & set(pairs))
+    (folder / CONFIG).mkdir(parents=True)
+    pq.write_table(
+        table.filter(pc.is_in(table.column("pair_id"), value_set=pa_array(keep))), folder / CONFIG / "test.parquet"
+    )
+    (folder / "sha256sums.txt").write_text(f"{file_sha256(folder / CONFIG / 'test.parquet')}  {CONFIG}/test.parquet\n")
+    return folder
+
+
+def pa_array(values: set[str]):
+    import pyarrow as pa
+
+    return pa.array(sorted(values))
+
+
+@pytest.fixture()
+def board_dir(results: Path, tmp_path: Path) -> Path:
+    """A private copy of the results and dataset folders (tests change them): <tmp>/results, <tmp>/dataset."""
+    shutil.copytree(results, tmp_path / "results")
+    shutil.copytree(results.parent / "dataset", tmp_path / "dataset")
+    return tmp_path
+
+
+def build(folder: Path, **kw):
+    kw.setdefault("dataset_dir", folder / "dataset")
+    return build_leaderboard(LeaderboardConfig(results=folder / "results", out=folder / "out", **kw))
+
+
+def result_files(folder: Path) -> list[Path]:
+    return sorted((folder / "results").rglob("*.json"))
+
+
+def markdown_rows(text: str, header: str) -> list[list[str]]:
+    """The cells of the markdown table under `header`, split on unescaped pipes."""
+    block = text.split(header, 1)[1].split("\n\n", 2)[1]
+    return [re.split(r"(?<!\\)\|", line)[1:-1] for line in block.splitlines()[2:]]
+
+
+def test_rows_are_ranked_by_duality_accuracy(board_dir: Path) -> None:
+    board = build(board_dir)
+    files = result_files(board_dir)
+    assert len(files) == 4 and not board.problems and not board.unranked
+    section = board.sections[CONFIG]
+    accs = [e.metrics["duality_accuracy"] for e in section]
+    assert accs == sorted(accs, reverse=True)
+    on_disk = {load_result(f).model["id"]: load_result(f).metrics["duality_accuracy"] for f in files}
+    assert {e.model_id: e.metrics["duality_accuracy"] for e in section} == on_disk
+    rows = markdown_rows(board.markdown.read_text(), f"## Dataset config `{CONFIG}`")
+    assert len(rows) == 4 and len({len(r) for r in rows}) == 1
+    assert [r[4].strip() for r in rows] == [f"{a:.3f}" for a in accs]
+    ref = [r for r in rows if "baseline/frequency" in r[1]]
+    assert ref[0][0].strip() == "ref" and "(reference)" in ref[0][1]
+    assert sorted(r[0].strip() for r in rows if r is not ref[0]) == ["1", "2", "3"]
+    text = board.markdown.read_text()
+    assert "## Reference rows" in text and "never looks at the prompt" in text
+    for e in section:  # each row links to its results file, relative to the output folder
+        assert (board.markdown.parent / e.link).resolve() == next(
+            f.resolve() for f in files if load_result(f).model["id"] == e.model_id
+        )
+
+
+def test_bad_files_are_reported_one_line_each_and_skipped(board_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    res = board_dir / "results"
+    good = result_files(board_dir)
+    text = good[0].read_text()
+    bad = res / "bad"
+    bad.mkdir()
+    (bad / "truncated.json").write_text(text[: len(text) // 2])
+    (bad / "foreign.json").write_text(json.dumps({"name": "some-package", "version": "1.0"}))
+    (bad / "list.json").write_text("[1, 2, 3]")
+    (bad / "empty.json").write_text("")
+    (bad / "binary.json").write_bytes(b"\xff\xfe\x00garbage")
+    data = json.loads(text)
+    del data["metrics"]["duality_accuracy"]
+    (bad / "no-accuracy.json").write_text(json.dumps(data))
+    data = json.loads(text)
+    data["breakdowns"]["category"] = ["not", "a", "dict"]
+    (bad / "bad-breakdown.json").write_text(json.dumps(data))
+    shutil.copy(good[0], bad / "duplicate.json")
+    assert list(res.rglob("*.items.jsonl")), "the items files sit beside the results and must be ignored"
+
+    rc = main(
+        ["leaderboard", "--results", str(res), "--out", str(board_dir / "out"), "--dataset", str(board_dir / "dataset")]
+    )
+    out, err = capsys.readouterr()
+    assert rc == 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 8
+    assert sorted(line.split(":")[0] for line in lines) == sorted(
+        f"skipped bad/{p.name}" for p in bad.iterdir() if p.suffix == ".json"
+    )
+    assert any("truncated" in line for line in lines if "truncated.json" in line)
+    assert any("metrics.duality_accuracy" in line for line in lines)
+    assert "4 ranked rows" in out
+    rows = markdown_rows((board_dir / "out" / "LEADERBOARD.md").read_text(), "## Dataset config")
+    assert len(rows) == 4
+
+
+def test_text_from_results_is_escaped(board_dir: Path) -> None:
+    board = build(board_dir)
+    text = board.markdown.read_text()
+    assert "<img" not in text and "<script" not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+    row = next(r for r in markdown_rows(text, "## Dataset config") if "onerror" in r[1])
+    assert "a\\|b" in row[2] and "\\*c\\*" in row[2] and "\\[d\\]" in row[2]
+    page = board.html.read_text()
+    assert HOSTILE not in page and "<script>alert" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_rebuild_gives_identical_files(board_dir: Path) -> None:
+    first = build(board_dir)
+    before = (first.markdown.read_bytes(), first.html.read_bytes())
+    second = build(board_dir)
+    assert (second.markdown.read_bytes(), second.html.read_bytes()) == before
+    # A fresh output folder beside the first gives the same bytes too.
+    other = build_leaderboard(
+        LeaderboardConfig(results=board_dir / "results", out=board_dir / "out2", dataset_dir=board_dir / "dataset")
+    )
+    assert (other.markdown.read_bytes(), other.html.read_bytes()) == before
+
+
+def test_older_dataset_builds_and_partial_runs_are_listed_apart(board_dir: Path) -> None:
+    files = result_files(board_dir)
+    stale = load_result(files[0])
+    save_result(replace(stale, dataset={**stale.dataset, "sha256": "0" * 64}), files[0])
+    partial = load_result(files[1])
+    save_result(replace(partial, config={**partial.config, "limit": 10}), files[1])
+    board = build(board_dir)
+    status = {e.model_id: e.status for e in board.entries}
+    assert status[stale.model["id"]] == "stale" and status[partial.model["id"]] == "partial"
+    assert {e.model_id for e in board.sections[CONFIG]} == {e.model_id for e in board.entries} - {
+        stale.model["id"],
+        partial.model["id"],
+    }
+    text = board.markdown.read_text()
+    assert len(markdown_rows(text, "## Not ranked")) == 2 and "older dataset build" in text
+    assert "not-ranked" in board.html.read_text()
+
+
+def test_current_build_comes_from_the_dataset_folder(board_dir: Path) -> None:
+    other = board_dir / "rebuilt"
+    other.mkdir()
+    sums = (board_dir / "dataset" / "sha256sums.txt").read_text()
+    (other / "sha256sums.txt").write_text(re.sub(r"^[0-9a-f]{64}", "f" * 64, sums, flags=re.M))
+    board = build(board_dir, dataset_dir=other)
+    assert not board.sections and {e.status for e in board.entries} == {"stale"}
+    assert len(markdown_rows(board.markdown.read_text(), "## Not ranked")) == 4
+
+
+def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["leaderboard", "--results", str(tmp_path / "missing"), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no results folder") and err.count("\n") == 1
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "junk.json").write_text("{")
+    assert main(["leaderboard", "--results", str(tmp_path / "empty"), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "no usable results files" in err and "skipped 1" in err and err.count("\n") == 1
+    with pytest.raises(LeaderboardError, match="sha256sums"):
+        build_leaderboard(LeaderboardConfig(results=tmp_path / "empty", out=tmp_path, dataset_dir=tmp_path))
+
+
+def test_frequency_baseline_ignores_the_context(results: Path) -> None:
+    """A context-free scorer's a->b and b->a logit differences cancel, template by template."""
+    from duality_bench.dataset import load_items
+    from duality_bench.results import items_path, read_items_file
+
+    path = results / "baseline__frequency" / f"{CONFIG}.json"
+    result = load_result(path)
+    assert result.model["id"] == "baseline/frequency" and result.excluded["count"] == 0
+    _, scores = read_items_file(items_path(path))
+    items = {i.id: i for i in load_items(CONFIG, results.parent / "dataset")}
+    by_key = {(items[s.item_id].pair_id, items[s.item_id].template_id, items[s.item_id].direction): s for s in scores}
+    both = [(s, by_key.get((p, t, "b->a"))) for (p, t, d), s in by_key.items() if d == "a->b"]
+    both = [(ab, ba) for ab, ba in both if ba is not None]
+    assert len(both) > 10
+    assert all(ab.logit_diff == -ba.logit_diff for ab, ba in both)
+    for pair in result.metrics["asymmetry"]["most_asymmetric"]:
+        assert pair["acc_ab"] + pair["acc_ba"] <= 1
+
+
+def test_importing_the_leaderboard_loads_no_heavy_module() -> None:
+    code = (
+        "import sys, duality_bench.leaderboard, duality_bench.cli;"
+        "print(sorted({'plotly', 'torch', 'pandas'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+# --- in a real browser --------------------------------------------------------------------
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+COMMITTED = REPO / "leaderboard"
+NO_ALERTS = "window.__alerts = []; window.alert = function (m) { window.__alerts.push(String(m)); };"
+
+
+@pytest.fixture()
+def browser(tmp_path: Path):
+    if os.environ.get("CI"):
+        from selenium import webdriver  # CI installs it: a missing browser tool fails there
+    else:
+        webdriver = pytest.importorskip("selenium.webdriver")
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        if os.environ.get("CI"):
+            pytest.fail("CI needs Debian's chromium and chromium-driver (scripts/install.sh installs them)")
+        pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--window-size=1280,1000",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NO_ALERTS})
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def open_page(driver, page: Path) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(page.resolve().as_uri())
+    WebDriverWait(driver, 30).until(
+        lambda d: d.execute_script(
+            "var p = document.querySelectorAll('div.plot');"
+            "return p.length > 0 && Array.prototype.every.call(p, function (e) {"
+            "  return e.querySelector('.main-svg'); });"
+        )
+    )
+
+
+def column(driver, table_id: str, col: int, attr: str = "data-sort") -> list[str]:
+    cells = driver.find_elements("css selector", f"#{table_id} tbody tr td:nth-child({col})")
+    return [c.get_attribute(attr) if attr else c.text for c in cells]
+
+
+@pytest.mark.browser
+def test_page_in_chromium(board_dir: Path, browser, tmp_path: Path) -> None:
+    board = build(board_dir)
+    open_page(browser, board.html)
+    table = f"table-{CONFIG}"
+    names = column(browser, table, 2, attr="")
+    assert len(names) == 4 and any(n.startswith(HOSTILE) for n in names)
+
+    heads = browser.find_elements("css selector", f"#{table} thead th")
+    acc_col = [h.text for h in heads].index("duality acc.") + 1
+    heads[acc_col - 1].click()
+    ascending = [float(v) for v in column(browser, table, acc_col)]
+    assert ascending == sorted(ascending) and heads[acc_col - 1].get_attribute("aria-sort") == "ascending"
+    heads[acc_col - 1].click()
+    assert [float(v) for v in column(browser, table, acc_col)] == sorted(ascending, reverse=True)
+    heads[1].click()
+    assert [n.lower() for n in column(browser, table, 2, attr="")] == sorted(n.lower() for n in names)
+
+    plots = browser.find_elements("css selector", "div.plot")
+    assert len(plots) == 4 and all(p.get_attribute("class").count("js-plotly-plot") for p in plots)
+    points = browser.find_elements("css selector", f"#plot-{CONFIG}-params .scatterlayer .point")
+    assert len(points) == 4
+    labels = [t.get_attribute("textContent") for t in browser.find_elements("css selector", ".textpoint text")]
+    assert HOSTILE in labels  # the hostile name is drawn as text
+    bars = browser.find_elements("css selector", f"#plot-{CONFIG}-categories .barlayer .point")
+    assert len(bars) > 4
+
+    assert browser.execute_script("return window.__alerts") == []
+    assert browser.execute_script("return document.querySelectorAll('img, script[src]').length") == 0
+    shot = tmp_path / "screenshot.png"
+    assert browser.save_screenshot(str(shot)) and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_committed_leaderboard_is_up_to_date(tmp_path: Path) -> None:
+    """The committed pages are what `duality-bench leaderboard` makes of the committed results."""
+    if not (COMMITTED / "index.html").exists():
+        pytest.skip("no committed leaderboard/index.html yet")
+    shutil.copytree(COMMITTED / "results", tmp_path / "results")
+    board = build_leaderboard(LeaderboardConfig(results=tmp_path / "results", out=tmp_path))
+    assert board.markdown.read_text() == (COMMITTED / "LEADERBOARD.md").read_text(), "run duality-bench leaderboard"
+    assert board.html.read_bytes() == (COMMITTED / "index.html").read_bytes(), "run duality-bench leaderboard"
+
+
+@pytest.mark.browser
+def test_committed_page_in_chromium(browser, tmp_path: Path) -> None:
+    """The committed page shows its rows and plots; UPDATE_SCREENSHOT=1 refreshes the README's screenshot."""
+    if not (COMMITTED / "index.html").exists():
+        pytest.skip("no committed leaderboard/index.html yet")
+    page = (COMMITTED / "index.html").read_text()
+    open_page(browser, COMMITTED / "index.html")
+    for table_id in re.findall(r'<table class="sortable" id="([^"]+)"', page):
+        assert (
+            len(column(browser, table_id, 2, attr=""))
+            == page.split(f'id="{table_id}"', 1)[1].split("</table>")[0].count("<tr") - 1
+        )
+    assert browser.execute_script("return window.__alerts") == []
+    shot = COMMITTED / "screenshot.png" if os.environ.get("UPDATE_SCREENSHOT") else tmp_path / "screenshot.png"
+    assert browser.save_screenshot(str(shot))
