@@ -33,10 +33,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", type=Path, help="dataset folder (default: the packaged one)")
     p.set_defaults(func=_list)
 
-    p = sub.add_parser("eval", help="score a model: duality accuracy, logit difference, asymmetry")
+    p = sub.add_parser("eval", help="score models: duality accuracy, logit difference, asymmetry")
     p.add_argument(
-        "model", help="hub id (gpt2), local folder, .gguf file, or an offline model: smollm2-135m, gemma3-270m"
+        "models",
+        nargs="*",
+        metavar="MODEL",
+        help="hub id (gpt2), local folder, .gguf file, or an offline model: smollm2-135m, gemma3-270m; "
+        "several run one after another",
     )
+    p.add_argument("--models-file", type=Path, help="a file of model specs, one per line (# comments allowed)")
     p.add_argument("--config", default="all", help="dataset config: curated, wordnet or all (default: all)")
     p.add_argument("--limit", type=int, help="score only the first N items")
     p.add_argument("--category", action="append", default=[], help="only this category (repeatable)")
@@ -51,7 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16"))
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
     p.add_argument("--trust-remote-code", action="store_true", help="allow the model repo's own code to run")
-    p.add_argument("--output", type=Path, help="results JSON (default: results/<org__model>/<config>.json)")
+    p.add_argument("--device-map", help="auto: spread a model too large for one device over all of them")
+    p.add_argument(
+        "--num-processes", type=int, default=1, help="data-parallel: relaunch under accelerate with N processes"
+    )
+    p.add_argument(
+        "--output", type=Path, help="results JSON of a single model (default: <output-dir>/<org__model>/<config>.json)"
+    )
+    p.add_argument("--output-dir", type=Path, default=Path("results"), help="where results go (default: results)")
     p.add_argument("--resume", action="store_true", help="continue a run from its items file")
     p.add_argument("--overwrite", action="store_true", help="start over even if results exist")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
@@ -75,7 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     from duality_bench.errors import DualityBenchError
 
     try:
@@ -107,15 +121,18 @@ def _build(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from duality_bench.errors import DualityBenchError
-    from duality_bench.evaluate import EvalConfig, evaluate
-    from duality_bench.results import items_path, summary_table
+    from duality_bench.evaluate import EvalConfig, distributed_state
+    from duality_bench.sweep import read_models_file, run_sweep, sweep_table
 
+    if args.num_processes > 1:
+        return _relaunch(args.argv, args.num_processes)
     if args.batch_size == "auto":
         batch_size = None
     elif args.batch_size.isdigit() and int(args.batch_size) > 0:
         batch_size = int(args.batch_size)
     else:
         raise DualityBenchError(f"--batch-size must be a positive integer or auto, got {args.batch_size!r}")
+    specs = list(args.models) + (read_models_file(args.models_file) if args.models_file else [])
     config = EvalConfig(
         config=args.config,
         limit=args.limit,
@@ -125,6 +142,7 @@ def _eval(args: argparse.Namespace) -> int:
         revision=args.revision,
         dtype=args.dtype,
         device=args.device,
+        device_map=args.device_map,
         trust_remote_code=args.trust_remote_code,
         output=args.output,
         resume=args.resume,
@@ -133,14 +151,47 @@ def _eval(args: argparse.Namespace) -> int:
         dataset_dir=args.dataset,
         progress=not args.no_progress,
     )
+    state = distributed_state()
+    main_process = state is None or state.is_main_process
+
+    def report(line: str) -> None:
+        if main_process:
+            print(line, file=sys.stderr if line.startswith("error:") else sys.stdout)
+
     try:
-        result = evaluate(args.model, config)
+        rows = run_sweep(specs, config, output_dir=args.output_dir, report=report)
     except KeyboardInterrupt:
         return 130
-    print(summary_table(result))
-    out = args.output or Path(result.config["output"] or "")
-    print(f"\nwrote {out if args.output else 'results under results/'} and its items file {items_path(out).name}")
-    return 0
+    if main_process:
+        if len(rows) == 1 and rows[0].result is not None:
+            from duality_bench.results import items_path, summary_table
+
+            print(summary_table(rows[0].result))
+            print(f"\nresults: {rows[0].output}  items: {items_path(rows[0].output)}")
+        else:
+            print(sweep_table(rows))
+    if len(rows) == 1 and rows[0].status == "failed":
+        return 2
+    return 1 if any(r.status == "failed" for r in rows) else 0
+
+
+def _relaunch(argv: list[str], num_processes: int) -> int:
+    """Run this same command under `accelerate launch` with N processes (gloo on the CPU)."""
+    import os
+    import subprocess
+
+    keep = []
+    skip_next = False
+    for arg in argv:  # drop --num-processes N / --num-processes=N, so the children run once each
+        if skip_next:
+            skip_next = False
+        elif arg == "--num-processes":
+            skip_next = True
+        elif not arg.startswith("--num-processes="):
+            keep.append(arg)
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(num_processes)]
+    cmd += ["-m", "duality_bench", *keep]
+    return subprocess.run(cmd, env=os.environ.copy()).returncode
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -32,6 +32,7 @@ class EvalConfig:
     revision: str | None = None
     dtype: str = "auto"
     device: str = "auto"
+    device_map: str | None = None  # "auto": spread a large model over the available devices
     trust_remote_code: bool = False
     output: Path | None = None  # results JSON; default results/<org__model>/<config>.json
     resume: bool = False
@@ -47,6 +48,9 @@ def evaluate(model: Any, config: EvalConfig | None = None, *, items: list[Prompt
 
     `items` replaces the dataset selection (for tests and notebooks). Raises DualityBenchError
     with a one-line reason for bad input; scored items survive any interruption.
+
+    Under `accelerate launch` (or torchrun) each process scores its share of the items into its
+    own part file; the main process gathers every score and writes the one results file.
     """
     from duality_bench.dataset import check_config, parquet_path
     from duality_bench.models import LoadedModel, load_model
@@ -65,18 +69,22 @@ def evaluate(model: Any, config: EvalConfig | None = None, *, items: list[Prompt
         items = load_items(config.config, config.dataset_dir)
         dataset_sha = file_sha256(parquet_path(config.config, config.dataset_dir))
     items = select(items, config)
-
-    loaded = (
-        model
-        if isinstance(model, LoadedModel)
-        else load_model(
+    state = distributed_state()
+    rank, world = (state.process_index, state.num_processes) if state else (0, 1)
+    device = config.device
+    if state and device == "auto":
+        device = "cpu" if state.device.type == "cpu" else str(state.device)
+    if isinstance(model, LoadedModel):
+        loaded = model
+    else:
+        loaded = load_model(
             model,
             revision=config.revision,
             dtype=config.dtype,
-            device=config.device,
+            device=device,
+            device_map=config.device_map,
             trust_remote_code=config.trust_remote_code,
         )
-    )
     prepared = prepare(loaded.tokenizer, items)
     excluded = [p.item.id for p in prepared if not p.single_token] if config.scoring == "next-token" else []
     skip = set(excluded)
@@ -92,20 +100,70 @@ def evaluate(model: Any, config: EvalConfig | None = None, *, items: list[Prompt
     out = Path(config.output) if config.output else default_result_path(loaded.id, config.config)
     items_file = items_path(out)
     header = {"fingerprint": _fingerprint(loaded, config, items, dataset_sha)}
-    scores = _start_items_file(items_file, out, header, config)
+    scores = _existing_scores(items_file, out, header, config)  # every process reads, none writes yet
+    _barrier(state)
+    if rank == 0:
+        _restart_items_file(items_file, header, scores)
+    _barrier(state)
     done = {s.item_id for s in scores}
-    todo = [p for p in prepared if p.item.id not in done]
-    _run(loaded, todo, items_file, scores, config)
+    todo = [p for p in prepared if p.item.id not in done][rank::world]
+    write_to = items_file if world == 1 else part_path(items_file, rank)
+    if world > 1:
+        from duality_bench.results import write_items_file
+
+        write_items_file(write_to, header, [])
+    new: list[ItemScore] = []
+    _run(loaded, todo, write_to, new, replace(config, progress=config.progress and rank == 0))
+    if state:
+        from accelerate.utils import gather_object
+
+        new = gather_object(new)
+    scores += new
 
     order = {item.id: n for n, item in enumerate(items)}
     wanted = {p.item.id for p in prepared}
     scores = sorted((s for s in scores if s.item_id in wanted), key=lambda s: order[s.item_id])
     from duality_bench.results import save_result, write_items_file
 
-    write_items_file(items_file, {**header, "complete": True}, scores)
-    result = summarize_run(loaded, config, items, scores, excluded, dataset_sha, items_file)
-    save_result(result, out)
+    result = summarize_run(loaded, config, items, scores, excluded, dataset_sha, items_file, processes=world)
+    if rank == 0:
+        write_items_file(items_file, {**header, "complete": True}, scores)
+        _remove_parts(items_file)
+        save_result(result, out)
+    _barrier(state)
     return result
+
+
+def distributed_state() -> Any:
+    """accelerate's PartialState when this process is one of several, else None."""
+    import os
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return None
+    import torch
+    from accelerate import PartialState
+
+    # Without cpu=True accelerate treats a GPU-less torchrun launch as a single process.
+    return PartialState(cpu=not torch.cuda.is_available())
+
+
+def _barrier(state: Any) -> None:
+    if state is not None:
+        state.wait_for_everyone()
+
+
+def part_path(items_file: Path, rank: int) -> Path:
+    """Where process `rank` of a data-parallel run appends its scores."""
+    return items_file.with_name(items_file.name.removesuffix(".jsonl") + f".rank{rank}.jsonl")
+
+
+def _parts(items_file: Path) -> list[Path]:
+    return sorted(items_file.parent.glob(items_file.name.removesuffix(".jsonl") + ".rank*.jsonl"))
+
+
+def _remove_parts(items_file: Path) -> None:
+    for part in _parts(items_file):
+        part.unlink(missing_ok=True)
 
 
 def select(items: list[PromptItem], config: EvalConfig) -> list[PromptItem]:
@@ -146,27 +204,40 @@ def items_digest(items: list[PromptItem]) -> str:
     return h.hexdigest()
 
 
-def _start_items_file(items_file: Path, out: Path, header: dict[str, Any], config: EvalConfig) -> list[ItemScore]:
-    """Scores already on disk (with --resume), or a fresh file; never silently clobber work."""
-    from duality_bench.results import ResultsError, read_items_file, write_items_file
+def _existing_scores(items_file: Path, out: Path, header: dict[str, Any], config: EvalConfig) -> list[ItemScore]:
+    """Scores already on disk, from the items file and any part files (with --resume).
 
-    if items_file.exists() and not config.overwrite:
-        if not config.resume:
-            what = "finished results" if out.exists() else "a partial run"
-            raise DualityBenchError(
-                f"{items_file} holds {what}; pass --resume to continue from it or --overwrite to start over"
-            )
-        old_header, scores = read_items_file(items_file)
+    Read-only, so every process of a data-parallel run reaches the same answer or error.
+    Without --resume or --overwrite, existing work is an error: nothing is silently clobbered.
+    """
+    from duality_bench.results import ResultsError, read_items_file
+
+    existing = [p for p in (items_file, *_parts(items_file)) if p.exists()]
+    if not existing or config.overwrite:
+        return []
+    if not config.resume:
+        what = "finished results" if out.exists() else "a partial run"
+        raise DualityBenchError(
+            f"{existing[0]} holds {what}; pass --resume to continue from it or --overwrite to start over"
+        )
+    scores: dict[str, ItemScore] = {}
+    for path in existing:
+        old_header, found = read_items_file(path)
         diff = [k for k, v in header["fingerprint"].items() if old_header["fingerprint"].get(k) != v]
         if diff:
             raise ResultsError(
-                f"{items_file} was scored with a different {', '.join(diff)}; use another --output or --overwrite"
+                f"{path} was scored with a different {', '.join(diff)}; use another --output or --overwrite"
             )
-        # Rewrite without a torn last line, so appends start on a clean line.
-        write_items_file(items_file, header, scores)
-        return scores
-    write_items_file(items_file, header, [])
-    return []
+        scores.update((s.item_id, s) for s in found)
+    return list(scores.values())
+
+
+def _restart_items_file(items_file: Path, header: dict[str, Any], scores: list[ItemScore]) -> None:
+    """One clean items file holding what was kept (no torn last line, no part files)."""
+    from duality_bench.results import write_items_file
+
+    write_items_file(items_file, header, scores)
+    _remove_parts(items_file)
 
 
 def _run(loaded: Any, todo: list, items_file: Path, scores: list[ItemScore], config: EvalConfig) -> None:
@@ -208,6 +279,7 @@ def summarize_run(
     excluded: list[str],
     dataset_sha: str | None,
     items_file: Path,
+    processes: int = 1,
 ) -> RunResult:
     from duality_bench import __version__
     from duality_bench.dataset import DATASET_NAME, HUB_REPO_ID
@@ -221,6 +293,8 @@ def summarize_run(
     breakdowns["pair"] = breakdown(frame, "pair_id")
     run_config = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(replace(config, progress=True)).items()}
     run_config.pop("progress")
+    run_config["processes"] = processes
+    run_config["items_file"] = items_file.name  # per-item scores, beside the results file
     return RunResult(
         model={
             "id": loaded.id,

@@ -91,9 +91,14 @@ def load_model(
     revision: str | None = None,
     dtype: str = "auto",
     device: str = "auto",
+    device_map: str | None = None,
     trust_remote_code: bool = False,
 ) -> LoadedModel:
-    """Load `spec` for scoring. Raises ModelError with a one-line reason when it cannot."""
+    """Load `spec` for scoring. Raises ModelError with a one-line reason when it cannot.
+
+    `device_map="auto"` spreads a model too large for one device over all of them (and the
+    CPU), through accelerate's big-model loading; inputs then go to the embedding's device.
+    """
     if dtype not in DTYPES:
         raise ModelError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     device = pick_device(device)
@@ -102,14 +107,19 @@ def load_model(
     from transformers import AutoModelForCausalLM
 
     kwargs = {"revision": revision} if revision and folder == spec else {}
+    placement = {"device_map": device_map} if device_map else {}
     try:
         model = AutoModelForCausalLM.from_pretrained(
-            folder, dtype=torch_dtype, trust_remote_code=trust_remote_code, **kwargs
+            folder, dtype=torch_dtype, trust_remote_code=trust_remote_code, **kwargs, **placement
         )
     except (OSError, ValueError, KeyError) as e:
         raise _load_error(spec, e) from None
     tokenizer = load_scoring_tokenizer(folder, trust_remote_code=trust_remote_code, **kwargs)
-    model.to(device).eval()
+    if device_map:
+        device = str(model.get_input_embeddings().weight.device)
+    else:
+        model.to(device)
+    model.eval()
     if found_revision is None:
         found_revision = getattr(model.config, "_commit_hash", None) or revision
     return LoadedModel(
@@ -139,6 +149,16 @@ def load_scoring_tokenizer(folder: str | Path, **kwargs: Any) -> Any:
     return tokenizer
 
 
+def model_id(spec: str) -> str:
+    """The id results use for `spec`, known without loading or converting anything."""
+    if spec in OFFLINE_MODELS:
+        return spec
+    path = Path(spec).expanduser()
+    if spec.endswith(".gguf"):
+        return path.name
+    return path.resolve().name if path.is_dir() else spec
+
+
 def resolve(spec: str, *, revision: str | None = None) -> tuple[str, str, str | None]:
     """(what from_pretrained loads, the model's id in results, its revision if known now)."""
     if spec in OFFLINE_MODELS:
@@ -152,9 +172,9 @@ def resolve(spec: str, *, revision: str | None = None) -> tuple[str, str, str | 
         if not path.is_file():
             raise ModelError(f"no such GGUF file: {spec}")
         folder, digest = convert_gguf(path)
-        return str(folder), path.name, f"sha256:{digest[:16]}"
+        return str(folder), model_id(spec), f"sha256:{digest[:16]}"
     if path.is_dir():
-        return str(path), path.resolve().name, revision
+        return str(path), model_id(spec), revision
     if spec.startswith((".", "/", "~")) or spec.count("/") > 1:
         raise ModelError(f"no such model folder: {spec}")
     close = difflib.get_close_matches(spec.lower(), OFFLINE_MODELS, n=2, cutoff=0.7)
