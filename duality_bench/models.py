@@ -193,7 +193,9 @@ def convert_gguf(path: Path) -> tuple[Path, str]:
         return target, json.loads(meta_file.read_text())["sha256"]
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    digest = _file_sha256(path)
+    from duality_bench.dataset import file_sha256
+
+    digest = file_sha256(path)
     try:
         model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
         tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
@@ -212,14 +214,6 @@ def convert_gguf(path: Path) -> tuple[Path, str]:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target, digest
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _torch_dtype(dtype: str, device: str) -> Any:
