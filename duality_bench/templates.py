@@ -79,13 +79,13 @@ TEMPLATES: tuple[Template, ...] = (
     Template("sign_at_both", "position", "There is a sign at both the {cue} and the"),
     Template("from_to", "position", "She read it from {cue} to", pairs=("top-bottom", "front-back", "beginning-end")),
     # pronouns, one category per grammatical role
-    Template("should_or", "pronoun_subject", "Should {cue} go, or should"),
+    # "Should I go, or should" invites the same pronoun again, so no template repeats the question.
+    Template("who_called_not", "pronoun_subject", "It was {cue} who called, not"),
     Template("first_then", "pronoun_subject", "First {cue} will speak, then"),
     Template("yesterday_today", "pronoun_subject", "Yesterday {cue} cooked, and today"),
     Template("either_or", "pronoun_subject", "Either {cue} will do it, or"),
-    Template("did_or", "pronoun_subject", "Did {cue} call, or did"),
-    Template("maybe_or_maybe", "pronoun_subject", "Maybe {cue} can help, or maybe"),
-    Template("will_or", "pronoun_subject", "Will {cue} win, or will"),
+    Template("neither_nor", "pronoun_subject", "Neither {cue} nor"),
+    Template("sometimes_sometimes", "pronoun_subject", "Sometimes {cue} cooked and sometimes"),
     Template("between_you_and", "pronoun_object", "It's just between {cue} and"),
     Template("not_for_but_for", "pronoun_object", "It was not for {cue} but for"),
     Template("looked_at", "pronoun_object", "She looked at {cue}, and then at"),
