@@ -1,8 +1,9 @@
 """Real pretrained models that install offline from PyPI: SmolLM2-135M and Gemma 3 270M.
 
 The asserted numbers were measured with
-    duality-bench eval smollm2-135m --config curated
-and hold with a margin for float noise across CPUs, not for a different model.
+    duality-bench eval smollm2-135m gemma3-270m --config all --output-dir leaderboard/results
+(the committed results files; their curated items are the `curated` config's) and hold with a
+margin for float noise across CPUs, not for a different model.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ pytestmark = pytest.mark.integration
 
 # Measured on this project's CPUs (float32), see the module docstring.
 LEFT_MARGIN = 5.349  # "I have two hands, my right hand and my" -> " left" over " right"
-CURATED = {"n": 1590, "excluded": 52, "duality_accuracy": 0.6616, "top1_accuracy": 0.3994, "logit_diff": 1.3276}
+GEMMA_LEFT_UP = {"n": 46, "duality_accuracy": 0.9130}  # the left-right and up-down items
+CURATED = {"n": 1584, "excluded": 52, "duality_accuracy": 0.6660, "top1_accuracy": 0.3996, "logit_diff": 1.3639}
 
 
 def _needs(module: str) -> None:
@@ -57,5 +59,5 @@ def test_gemma3_scores_with_its_own_tokenizer(tmp_path):
     assert loaded.tokenizer.bos_token_id in loaded.tokenizer("left")["input_ids"]  # Gemma needs its <bos>
     items = [i for i in load_items("curated") if i.pair_id in ("left-right", "up-down")]
     result = evaluate(loaded, EvalConfig(output=tmp_path / "r.json", progress=False), items=items)
-    assert result.metrics["n"] == len(items) - result.excluded["count"] > 0
+    assert result.metrics["n"] == len(items) - result.excluded["count"] == GEMMA_LEFT_UP["n"]
     assert result.metrics["duality_accuracy"] == pytest.approx(GEMMA_LEFT_UP["duality_accuracy"], abs=0.01)
