@@ -128,7 +128,7 @@ def frequency_baseline(config: str, out: Path, dataset_dir: Path | None = None) 
         revision=revision,
         dtype="float64",
         device="cpu",
-        n_params=unigram.n_words,
+        n_params=None,  # a word list, not a network: kept off the parameter-count axis
         architecture=f"unigram over {unigram.n_words} English words (wordfreq)",
     )
     eval_config = EvalConfig(config=config, output=path, dataset_dir=dataset_dir, overwrite=True)
@@ -153,14 +153,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default="all", help="dataset config: curated, wordnet or all (default: all)")
     parser.add_argument("--out", type=Path, default=Path("leaderboard/results"), help="results folder")
     parser.add_argument("--tokenizer", type=Path, default=GPT2_TOKENIZER, help="GPT-2 tokenizer folder")
+    parser.add_argument("--rows", default="frequency,chance", help="which rows to write (default: frequency,chance)")
     args = parser.parse_args(argv)
     from duality_bench.dataset import check_config
     from duality_bench.errors import DualityBenchError
 
     try:
         check_config(args.config)
-        print(f"wrote {frequency_baseline(args.config, args.out)}", flush=True)
-        print(f"wrote {chance_baseline(args.config, args.out, args.tokenizer)}")
+        rows = {r.strip() for r in args.rows.split(",")}
+        if rows - {"frequency", "chance"}:
+            raise DualityBenchError(f"unknown rows {sorted(rows - {'frequency', 'chance'})}; choose frequency, chance")
+        if "frequency" in rows:
+            print(f"wrote {frequency_baseline(args.config, args.out)}", flush=True)
+        if "chance" in rows:
+            print(f"wrote {chance_baseline(args.config, args.out, args.tokenizer)}")
     except DualityBenchError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
