@@ -207,4 +207,9 @@ def load(config: str = DEFAULT_CONFIG, repo_id: str | None = None) -> Any:
     """The test split as a `datasets.Dataset`: the packaged copy, or `repo_id` from the hub."""
     from datasets import load_dataset
 
-    return load_dataset(repo_id or str(dataset_dir()), check_config(config), split=SPLIT)
+    if repo_id:
+        return load_dataset(repo_id, check_config(config), split=SPLIT)
+    # The parquet builder keys its cache on the file itself; a dataset folder's cache is keyed on
+    # its name and config only, so after a rebuild it would hand back the previous build.
+    path = str(parquet_path(config))
+    return load_dataset("parquet", data_files={SPLIT: path}, split=SPLIT, features=features())

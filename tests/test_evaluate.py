@@ -202,7 +202,10 @@ def test_cli_eval_prints_summary_and_writes_files(tiny_gpt2_dir, tmp_path, capsy
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "duality accuracy" in printed and out.exists() and items_path(out).exists()
-    assert main(argv) == 2  # refuses to clobber without --resume/--overwrite
-    assert "--resume" in capsys.readouterr().err
+    assert main(argv) == 0  # finished results for this dataset build are kept, not recomputed
+    assert "already holds results for this dataset build" in capsys.readouterr().out
+    out.unlink()  # what is left is a partial run: never clobbered without --resume/--overwrite
+    assert main(argv) == 2
+    assert "holds a partial run; pass --resume" in capsys.readouterr().err
     assert main(["eval", str(tiny_gpt2_dir), "--batch-size", "zero", "--output", str(out)]) == 2
     assert "--batch-size must be a positive integer or auto" in capsys.readouterr().err
