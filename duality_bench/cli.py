@@ -83,6 +83,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--dataset", type=Path, help="dataset folder that defines the current build (default: the packaged one)"
     )
     p.set_defaults(func=_leaderboard)
+
+    p = sub.add_parser(
+        "analyze",
+        help="circuit analysis: logit lens, head attribution, activation patching, attention (figures + report)",
+    )
+    p.add_argument("model", help="hub id (gpt2), local folder, .gguf file, or an offline model: smollm2-135m")
+    p.add_argument("--pairs", default="left-right", help="comma-separated pair ids, or 'all' (default: left-right)")
+    p.add_argument("--config", default="curated", help="dataset config: curated, wordnet or all (default: curated)")
+    p.add_argument("--directions", default="a->b,b->a", help="a->b, b->a, or a->b,b->a (default: both)")
+    p.add_argument("--templates", default="", help="comma-separated template ids (default: all)")
+    p.add_argument("--limit", type=int, help="analyse only the first N items")
+    p.add_argument(
+        "--sites",
+        default="resid_pre,resid_mid,head_final,head_all,mlp_final,mlp_all",
+        help="patching sites, comma-separated, from resid_pre, resid_mid, head_final, head_all, mlp_final, mlp_all"
+        " (default: all six)",
+    )
+    p.add_argument("--batch-size", type=int, default=256, help="patched prompts per forward pass (default: 256)")
+    p.add_argument("--top-k", type=int, default=5, help="components named per group in the report (default: 5)")
+    p.add_argument("--out", type=Path, help="output folder (default: results/analysis/<model>)")
+    p.add_argument("--no-figures", action="store_true", help="write only report.md and analysis.json")
+    p.add_argument("--inline-plotly", action="store_true", help="embed plotly.js in figures.html (opens offline)")
+    p.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16"))
+    p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
+    p.add_argument("--dataset", type=Path, help="dataset folder (default: the packaged one)")
+    p.set_defaults(func=_analyze)
     return parser
 
 
@@ -243,4 +269,34 @@ def _leaderboard(args: argparse.Namespace) -> int:
     ranked = sum(len(s) for s in board.sections.values())
     print(f"{ranked} ranked rows, {len(board.unranked)} not ranked, {len(board.problems)} files skipped")
     print(f"wrote {board.markdown} and {board.html}")
+    return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from duality_bench.analysis import AnalysisConfig, analyze
+
+    def split(text: str) -> tuple[str, ...]:
+        return tuple(x.strip() for x in text.split(",") if x.strip())
+
+    model_name = args.model.rstrip("/").replace("\\", "/").split("/")[-1].removesuffix(".gguf")
+    out = args.out or Path("results") / "analysis" / model_name
+    config = AnalysisConfig(
+        pairs=() if args.pairs == "all" else split(args.pairs),
+        dataset_config=args.config,
+        dataset_dir=args.dataset,
+        directions=split(args.directions),
+        templates=split(args.templates),
+        limit=args.limit,
+        kinds=split(args.sites),
+        batch_size=args.batch_size,
+        top_k=args.top_k,
+        out=out,
+        figures=not args.no_figures,
+        plotly_js="inline" if args.inline_plotly else "cdn",
+        device=args.device,
+        dtype=args.dtype,
+    )
+    result = analyze(args.model, config)
+    print((out / "report.md").read_text().split("\n## ")[0].rstrip())
+    print(f"\n{len(result.items)} items analysed in {sum(result.seconds.values()):.0f} s; wrote {out}/")
     return 0

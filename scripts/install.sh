@@ -25,3 +25,7 @@ if { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; } && command 
   ($SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver) \
     || echo "warning: could not install chromium and chromium-driver; the browser tests cannot run" >&2
 fi
+# The circuit analysis is checked against TransformerLens (tests marked transformer_lens). It is a
+# heavy install (it pulls wandb), so it stays out of the package's extras.
+python -c "import transformer_lens" 2>/dev/null || pip install -q transformer-lens \
+  || echo "warning: could not install transformer-lens; the TransformerLens comparison test will be skipped" >&2
