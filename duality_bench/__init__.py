@@ -9,6 +9,10 @@ from typing import Any
 
 __version__ = "0.1.0"
 
+# Imported eagerly (it imports nothing heavy) so that `duality_bench.evaluate` is the function,
+# not the submodule of the same name.
+from duality_bench.evaluate import EvalConfig, evaluate  # noqa: E402
+
 _EXPORTS = {
     "build_dataset": "duality_bench.dataset",
     "BuildConfig": "duality_bench.dataset",
@@ -20,9 +24,11 @@ _EXPORTS = {
     "ItemScore": "duality_bench.records",
     "RunResult": "duality_bench.records",
     "DualityBenchError": "duality_bench.errors",
+    "analyze": "duality_bench.analysis",
+    "AnalysisConfig": "duality_bench.analysis",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = ["__version__", "EvalConfig", "evaluate", *_EXPORTS]
 
 
 def __getattr__(name: str) -> Any:

@@ -209,3 +209,14 @@ def test_cli_eval_prints_summary_and_writes_files(tiny_gpt2_dir, tmp_path, capsy
     assert "holds a partial run; pass --resume" in capsys.readouterr().err
     assert main(["eval", str(tiny_gpt2_dir), "--batch-size", "zero", "--output", str(out)]) == 2
     assert "--batch-size must be a positive integer or auto" in capsys.readouterr().err
+
+
+def test_package_level_api_is_the_evaluate_function(tiny_gpt2_dir, tmp_path, curated_items):
+    import sys
+
+    import duality_bench
+
+    assert duality_bench.evaluate is sys.modules["duality_bench.evaluate"].evaluate and duality_bench.EvalConfig is EvalConfig
+    config = duality_bench.EvalConfig(output=tmp_path / "api.json", progress=False, n_bootstrap=50)
+    result = duality_bench.evaluate(str(tiny_gpt2_dir), config, items=curated_items[:10])
+    assert isinstance(result, duality_bench.RunResult) and len(result.scores) == 10

@@ -74,8 +74,10 @@ def patch(
     kinds = check_kinds(kinds)
     if batch_size < 1:
         raise DualityBenchError(f"batch_size must be at least 1, got {batch_size}")
-    clean = clean or run_trace(adapter, batch.clean, batch.mask)
-    corrupted = corrupted or run_trace(adapter, batch.corrupted, batch.mask)
+    if clean is None:
+        clean = run_trace(adapter, batch.clean, batch.mask)
+    if corrupted is None:
+        corrupted = run_trace(adapter, batch.corrupted, batch.mask)
     with torch.inference_mode():
         ld_clean = logit_diff(adapter, clean.resid_final[:, -1], batch.target, batch.distractor).cpu()
         ld_corrupted = logit_diff(adapter, corrupted.resid_final[:, -1], batch.target, batch.distractor).cpu()
@@ -114,7 +116,7 @@ def _sites(kind: str, adapter: Adapter, batch: PromptBatch) -> tuple[dict[str, t
     offset = torch.full_like(item, width - 1) if kind.endswith("final") else first[item]
     stage = 2 * layer + (1 if kind.startswith("head") else 2)
     sites = {"item": item, "layer": layer, "index": index, "stage": stage, "offset": offset}
-    shape = (n, n_layers, n_index) if n_index > 1 else (n, n_layers)
+    shape = (n, n_layers, n_index) if kind.startswith("head") else (n, n_layers)
     return {k: v.flatten() for k, v in sites.items()}, shape
 
 
