@@ -216,7 +216,10 @@ def test_package_level_api_is_the_evaluate_function(tiny_gpt2_dir, tmp_path, cur
 
     import duality_bench
 
-    assert duality_bench.evaluate is sys.modules["duality_bench.evaluate"].evaluate and duality_bench.EvalConfig is EvalConfig
+    assert (
+        duality_bench.evaluate is sys.modules["duality_bench.evaluate"].evaluate
+        and duality_bench.EvalConfig is EvalConfig
+    )
     config = duality_bench.EvalConfig(output=tmp_path / "api.json", progress=False, n_bootstrap=50)
     result = duality_bench.evaluate(str(tiny_gpt2_dir), config, items=curated_items[:10])
     assert isinstance(result, duality_bench.RunResult) and len(result.scores) == 10
