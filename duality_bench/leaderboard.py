@@ -98,6 +98,11 @@ class Leaderboard:
     def unranked(self) -> tuple[Entry, ...]:
         return tuple(e for e in self.entries if e.status != "current")
 
+    @property
+    def references(self) -> list[tuple[str, str]]:
+        """(model id, explanation) of each reference row, sorted; the same in both pages."""
+        return sorted({(e.model_id, e.reference) for e in self.entries if e.reference})
+
 
 def build_leaderboard(config: LeaderboardConfig | None = None) -> Leaderboard:
     """Read, validate and rank the results files; write LEADERBOARD.md and index.html."""
@@ -351,10 +356,9 @@ def render_markdown(board: Leaderboard) -> str:
             row += [scored(e), f"[json]({md_link(e.link)})"]
             lines.append("| " + " | ".join(row) + " |")
         lines.append("")
-    references = sorted({(e.model_id, e.reference) for e in board.entries if e.reference})
-    if references:
+    if board.references:
         lines += ["## Reference rows", ""]
-        lines += [f"- **{md(model_id)}**: {md(text)}" for model_id, text in references]
+        lines += [f"- **{md(model_id)}**: {md(text)}" for model_id, text in board.references]
         lines.append("")
     if board.unranked:
         lines += ["## Not ranked", "", "| model | revision | dataset config | why | results |", "|---|---|---|---|---|"]

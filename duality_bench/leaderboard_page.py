@@ -106,10 +106,9 @@ def render_html(board: Leaderboard) -> str:
     ]
     for config, section in board.sections.items():
         body += _section(config, section, board.current[config], figures)
-    references = sorted({(e.model_id, e.reference) for e in board.entries if e.reference})
-    if references:
+    if board.references:
         body += ['<h2 id="references">Reference rows</h2>', "<dl>"]
-        body += [f"<dt><b>{escape(m)}</b></dt><dd>{escape(text)}</dd>" for m, text in references]
+        body += [f"<dt><b>{escape(m)}</b></dt><dd>{escape(text)}</dd>" for m, text in board.references]
         body.append("</dl>")
     if board.unranked:
         body += _unranked(board.unranked)
