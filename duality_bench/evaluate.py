@@ -18,6 +18,15 @@ from typing import Any
 
 from duality_bench.errors import DualityBenchError
 from duality_bench.records import ItemScore, PromptItem, RunResult
+from duality_bench.results import (
+    ResultsError,
+    default_result_path,
+    items_path,
+    read_items_file,
+    save_result,
+    score_line,
+    write_items_file,
+)
 
 AUTO_BATCH = {"cpu": 64, "mps": 128, "cuda": 512}
 
@@ -95,8 +104,6 @@ def evaluate(model: Any, config: EvalConfig | None = None, *, items: list[Prompt
             "tokenizer; use --scoring sequence"
         )
 
-    from duality_bench.results import default_result_path, items_path
-
     out = Path(config.output) if config.output else default_result_path(loaded.id, config.config)
     items_file = items_path(out)
     header = {"fingerprint": _fingerprint(loaded, config, items, dataset_sha)}
@@ -109,8 +116,6 @@ def evaluate(model: Any, config: EvalConfig | None = None, *, items: list[Prompt
     todo = [p for p in prepared if p.item.id not in done][rank::world]
     write_to = items_file if world == 1 else part_path(items_file, rank)
     if world > 1:
-        from duality_bench.results import write_items_file
-
         write_items_file(write_to, header, [])
     new: list[ItemScore] = []
     _run(loaded, todo, write_to, new, replace(config, progress=config.progress and rank == 0))
@@ -123,12 +128,9 @@ def evaluate(model: Any, config: EvalConfig | None = None, *, items: list[Prompt
     order = {item.id: n for n, item in enumerate(items)}
     wanted = {p.item.id for p in prepared}
     scores = sorted((s for s in scores if s.item_id in wanted), key=lambda s: order[s.item_id])
-    from duality_bench.results import save_result, write_items_file
-
     result = summarize_run(loaded, config, items, scores, excluded, dataset_sha, items_file, processes=world)
     if rank == 0:
-        write_items_file(items_file, {**header, "complete": True}, scores)
-        _remove_parts(items_file)
+        _restart_items_file(items_file, {**header, "complete": True}, scores)
         save_result(result, out)
     _barrier(state)
     return result
@@ -210,8 +212,6 @@ def _existing_scores(items_file: Path, out: Path, header: dict[str, Any], config
     Read-only, so every process of a data-parallel run reaches the same answer or error.
     Without --resume or --overwrite, existing work is an error: nothing is silently clobbered.
     """
-    from duality_bench.results import ResultsError, read_items_file
-
     existing = [p for p in (items_file, *_parts(items_file)) if p.exists()]
     if not existing or config.overwrite:
         return []
@@ -234,8 +234,6 @@ def _existing_scores(items_file: Path, out: Path, header: dict[str, Any], config
 
 def _restart_items_file(items_file: Path, header: dict[str, Any], scores: list[ItemScore]) -> None:
     """One clean items file holding what was kept (no torn last line, no part files)."""
-    from duality_bench.results import write_items_file
-
     write_items_file(items_file, header, scores)
     _remove_parts(items_file)
 
@@ -243,7 +241,6 @@ def _restart_items_file(items_file: Path, header: dict[str, Any], scores: list[I
 def _run(loaded: Any, todo: list, items_file: Path, scores: list[ItemScore], config: EvalConfig) -> None:
     from tqdm.auto import tqdm
 
-    from duality_bench.results import score_line
     from duality_bench.scoring import score_all
 
     if not todo:
