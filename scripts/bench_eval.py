@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 REPO = Path(__file__).resolve().parent.parent
-GPT2_TOKENIZER = REPO.parent / "shared" / "models" / "gpt2-tokenizer"
+GPT2_TOKENIZER = REPO / "data" / "gpt2-tokenizer"
 
 
 def random_gpt2(folder: Path) -> str:

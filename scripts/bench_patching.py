@@ -10,7 +10,7 @@ patched in at that site, computing full-vocabulary logits at every position. The
 is `duality_bench.analysis.patch(kinds=("resid_pre",))`. Both run in this process, one after the
 other, and must agree within 1e-5 on every site's logit difference.
 
-    python scripts/bench_patching.py --tokenizer ../shared/models/gpt2-tokenizer
+    python scripts/bench_patching.py --tokenizer data/gpt2-tokenizer
 """
 
 from __future__ import annotations

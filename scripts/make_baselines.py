@@ -25,7 +25,7 @@ from types import SimpleNamespace
 from duality_bench.records import ItemScore, PromptItem
 
 REPO = Path(__file__).resolve().parents[1]
-GPT2_TOKENIZER = REPO.parent / "shared" / "models" / "gpt2-tokenizer"
+GPT2_TOKENIZER = REPO / "data" / "gpt2-tokenizer"
 SEED = 0
 CHANCE_ID = "baseline/random-gpt2-small"
 FREQUENCY_ID = "baseline/frequency"

@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parent.parent
-GPT2_TOKENIZER = REPO.parent / "shared" / "models" / "gpt2-tokenizer"
+GPT2_TOKENIZER = REPO / "data" / "gpt2-tokenizer"
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ from duality_bench.leaderboard import LeaderboardConfig, LeaderboardError, build
 from duality_bench.results import load_result, save_result
 
 REPO = Path(__file__).resolve().parents[1]
-TOKENIZER = REPO.parent / "shared" / "models" / "gpt2-tokenizer"
+TOKENIZER = REPO / "data" / "gpt2-tokenizer"
 HOSTILE = "<img src=x onerror=alert(1)>"
 HOSTILE_REVISION = "<script>alert(2)</script> a|b *c* [d](e)"
 CONFIG = "curated"
