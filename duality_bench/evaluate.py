@@ -36,7 +36,9 @@ class EvalConfig:
     config: str = "all"  # dataset config: curated | wordnet | all
     limit: int | None = None  # the first N items of the selection
     categories: tuple[str, ...] = ()  # only these categories (empty: all)
-    scoring: str = "next-token"  # or "sequence": multi-token items scored by continuation log-prob
+    # "sequence": every item, words of several tokens by their continuation's log-likelihood;
+    # "next-token": only items whose target and distractor are one token each
+    scoring: str = "sequence"
     batch_size: int | None = None  # None: auto, start large and halve on out-of-memory
     revision: str | None = None
     dtype: str = "auto"
@@ -286,7 +288,9 @@ def summarize_run(
     metrics = summarize(frame, seed=config.seed, n_boot=config.n_bootstrap)
     metrics["asymmetry"] = summarize_asymmetry(frame)
     metrics["other_duals"] = other_dual_preference(frame)
-    breakdowns = {by: breakdown(frame, by) for by in ("source", "category", "template_id", "pos", "direction")}
+    breakdowns = {
+        by: breakdown(frame, by) for by in ("source", "category", "family", "template_id", "pos", "direction")
+    }
     breakdowns["pair"] = breakdown(frame, "pair_id")
     run_config = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(replace(config, progress=True)).items()}
     run_config.pop("progress")

@@ -15,6 +15,7 @@ import html
 import math
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 from duality_bench.errors import DualityBenchError
 from duality_bench.records import RunResult
 
-CONFIG_ORDER = ("all", "curated", "wordnet")  # the order config sections appear in
+CONFIG_ORDER = ("all", "curated", "wordnet", "wordnet-full")  # the order config sections appear in
 REFERENCE_PREFIX = "baseline/"
 
 # Reference rows: what they are and why they are there. Made by scripts/make_baselines.py.
@@ -39,6 +40,11 @@ REFERENCES = {
         "It scores every pair right in one direction and wrong in the other, so its accuracy is about "
         "0.5 and its asymmetry is as large as it gets: a model whose asymmetry approaches this row's "
         "is answering from word frequency rather than from the cue."
+    ),
+    "baseline/copy": (
+        "Copy: always prefers the cue, the word it just read, and has no preference among other words. "
+        "It scores 0 on the dual above the cue and a tie (0.5) on the dual above the control: the gap between "
+        "a model's two numbers shows how much of its score is knowing the dual rather than not copying."
     ),
 }
 
@@ -199,8 +205,11 @@ def check_result(result: RunResult) -> None:
     need(isinstance(result.model, dict) and isinstance(result.model.get("id"), str), "no model id")
     need(isinstance(result.dataset, dict) and isinstance(result.dataset.get("config"), str), "no dataset config")
     need(isinstance(result.metrics, dict), "no metrics")
-    for key in ("duality_accuracy", "top1_accuracy", "logit_diff"):
-        need(_is_number(result.metrics.get(key)), f"no number for metrics.{key}")
+    for key in ("duality_score", "duality_accuracy", "logit_diff"):
+        value = result.metrics.get(key)
+        need(_is_number(value) and math.isfinite(value), f"no finite number for metrics.{key}")
+    for key in ("duality_score", "duality_accuracy"):
+        need(0 <= result.metrics[key] <= 1, f"metrics.{key} outside [0, 1]")
     need(isinstance(result.metrics.get("n"), int) and result.metrics["n"] > 0, "no scored items (metrics.n)")
     n_params = result.model.get("n_params")
     need(n_params is None or (isinstance(n_params, int) and n_params >= 0), "a bad model.n_params")
@@ -236,7 +245,7 @@ def dataset_status(result: RunResult, current: dict[str, str]) -> tuple[str, str
 
 
 def rank(entries: list[Entry]) -> dict[str, tuple[Entry, ...]]:
-    """Current entries per dataset config, best duality accuracy first (then logit difference)."""
+    """Current entries per dataset config, best duality score first (then logit difference)."""
     by_config: dict[str, list[Entry]] = {}
     for e in entries:
         if e.status == "current":
@@ -245,7 +254,7 @@ def rank(entries: list[Entry]) -> dict[str, tuple[Entry, ...]]:
 
     def key(e: Entry) -> tuple:
         m = e.metrics
-        return (-m["duality_accuracy"], -m["logit_diff"], e.model_id, str(e.result.model.get("revision")))
+        return (-m["duality_score"], -m["logit_diff"], e.model_id, str(e.result.model.get("revision")))
 
     return {c: tuple(sorted(by_config[c], key=key)) for c in order}
 
@@ -309,17 +318,64 @@ def scored(e: Entry) -> str:
 
 # --- markdown -----------------------------------------------------------------------------
 
-COLUMNS_HELP = (
-    ("duality acc.", "share of items where the model rates the cue's dual above the cue itself"),
-    ("top-1", "share of items where the dual is the model's most likely next token"),
-    ("logit diff", "mean logit(dual) - logit(cue), with a bootstrap 95% interval"),
-    ("asymmetry", "mean over pairs of |accuracy a->b - accuracy b->a| (0: symmetric, 1: one direction only)"),
+# The metric columns of both pages, in order: (name, what it means, where it is in the metrics).
+METRIC_COLUMNS: tuple[tuple[str, str, Callable[[dict[str, Any]], Any]], ...] = (
+    (
+        "duality score",
+        "the headline, by which rows are ranked: the mean over categories of the share of items where the "
+        "model rates the cue's dual above the cue itself; every curated category and every WordNet part of "
+        "speech weighs alike",
+        lambda m: m.get("duality_score"),
+    ),
+    ("curated", "the duality score over the curated categories", lambda m: m.get("curated_score")),
+    (
+        "WordNet",
+        "the duality score over the WordNet core's parts of speech (affix pairs apart)",
+        lambda m: m.get("wordnet_score"),
+    ),
+    (
+        "affix",
+        "accuracy on WordNet's affix pairs (aware/unaware), which test morphology",
+        lambda m: m.get("affix_accuracy"),
+    ),
+    (
+        "vs control",
+        "like the duality score, with a control word (same part of speech and frequency, no dual) in place of "
+        "the cue: what the model knows about the dual beyond not copying the word it just read",
+        lambda m: m.get("control_score"),
+    ),
+    ("zero-shot", "the duality score on zero-shot templates", lambda m: (m.get("family_score") or {}).get("zero-shot")),
+    (
+        "few-shot",
+        "the duality score on few-shot templates (hot -> cold, big -> small, fast -> slow, then the cue)",
+        lambda m: (m.get("family_score") or {}).get("few-shot"),
+    ),
+    (
+        "top-1",
+        "over items whose dual is one token: share where it is the model's most likely next token",
+        lambda m: m.get("top1_accuracy"),
+    ),
+    (
+        "asymmetry",
+        "mean over pairs of |accuracy a->b - accuracy b->a| (0: symmetric, 1: one direction only)",
+        lambda m: asymmetry(m),
+    ),
     (
         "other dual",
         "where the cue has a second dual (right: left and wrong), the share of items where the model rates "
         "that second dual above the target: the right/wrong effect",
+        lambda m: other_dual(m),
     ),
-    ("scored / excluded", "items scored, and items left out because a word is several tokens for the model"),
+)
+
+COLUMNS_HELP = (
+    *((name, text) for name, text, _ in METRIC_COLUMNS),
+    (
+        "logit diff",
+        "mean logit(dual) - logit(cue) (log-likelihood difference for words of several tokens), with a "
+        "bootstrap 95% interval",
+    ),
+    ("scored / excluded", "items scored, and items left out (only under --scoring next-token)"),
 )
 
 
@@ -343,15 +399,14 @@ def render_markdown(board: Leaderboard) -> str:
         n_items = {e.result.dataset.get("n_items") for e in section}
         items = f", {n_items.pop()} items" if len(n_items) == 1 else ""
         lines += [f"## Dataset config `{md(config)}` (sha256 `{board.current[config][:12]}`{items})", ""]
-        head = ["#", "model", "revision", "params", "duality acc.", "top-1", "logit diff [95% CI]", "asymmetry"]
-        head += ["other dual", *(f"{md(c)} acc." for c in cats), "scored / excluded", "results"]
+        head = ["#", "model", "revision", "params", *(name for name, _, _ in METRIC_COLUMNS), "logit diff [95% CI]"]
+        head += [*(f"{md(c)} acc." for c in cats), "scored / excluded", "results"]
         lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
         for r, e in zip(ranks(section), section, strict=True):
             m = e.metrics
             name = md(e.model_id) + (" (reference)" if e.reference else "")
             row = [r, name, md(e.result.model.get("revision") or "–"), params(e.result.model.get("n_params"))]
-            row += [number(m["duality_accuracy"]), number(m["top1_accuracy"]), logit_diff_cell(m)]
-            row += [number(asymmetry(m)), number(other_dual(m))]
+            row += [number(get(m)) for _, _, get in METRIC_COLUMNS] + [logit_diff_cell(m)]
             row += [number(category_accuracy(e, c)) for c in cats]
             row += [scored(e), f"[json]({md_link(e.link)})"]
             lines.append("| " + " | ".join(row) + " |")

@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING, Any
 from duality_bench.leaderboard import (
     ADD_A_MODEL,
     COLUMNS_HELP,
+    METRIC_COLUMNS,
     Entry,
-    asymmetry,
     categories,
     category_accuracy,
     logit_diff_cell,
     md_link,
     number,
-    other_dual,
     params,
     ranks,
     scored,
@@ -101,7 +100,8 @@ def render_html(board: Leaderboard) -> str:
         "<h1>duality-bench leaderboard</h1>",
         "<p>How well causal language models complete dual opposites: given <i>I have two hands, my right hand "
         "and my</i>, does the model say <i>left</i>? Each row is one model evaluated by <code>duality-bench eval"
-        "</code>; rows are ranked by duality accuracy within each dataset config. Click a column header to sort. "
+        "</code>; rows are ranked by the duality score (the mean of per-category accuracies, so every category "
+        "weighs alike) within each dataset config. Hover over a column header for its definition; click it to sort. "
         'Rows marked <span class="badge">ref</span> are <a href="#references">reference rows</a>.</p>',
     ]
     for config, section in board.sections.items():
@@ -166,9 +166,8 @@ def _table(section: tuple[Entry, ...], table_id: str) -> str:
     cats = categories(section)
     help_text = dict(COLUMNS_HELP)
     heads = [("#", "num", ""), ("model", "text", ""), ("revision", "text", ""), ("params", "num", "")]
-    heads += [("duality acc.", "num", help_text["duality acc."]), ("top-1", "num", help_text["top-1"])]
+    heads += [(name, "num", text) for name, text, _ in METRIC_COLUMNS]
     heads += [("logit diff [95% CI]", "num", help_text["logit diff"])]
-    heads += [("asymmetry", "num", help_text["asymmetry"]), ("other dual", "num", help_text["other dual"])]
     heads += [(f"{c} acc.", "num", f"duality accuracy on category {c}") for c in cats]
     heads += [("scored / excluded", "num", help_text["scored / excluded"]), ("results", "text", "")]
     head_cells = "".join(
@@ -187,11 +186,8 @@ def _table(section: tuple[Entry, ...], table_id: str) -> str:
             f'<td class="text model">{escape(e.model_id)}{badge}</td>',
             f'<td class="text revision" title="{escape(revision)}">{escape(revision)}</td>',
             _num(model.get("n_params"), params(model.get("n_params"))),
-            _num(m["duality_accuracy"], number(m["duality_accuracy"])),
-            _num(m["top1_accuracy"], number(m["top1_accuracy"])),
+            *(_num(get(m), number(get(m))) for _, _, get in METRIC_COLUMNS),
             _num(m["logit_diff"], logit_diff_cell(m)),
-            _num(asymmetry(m), number(asymmetry(m))),
-            _num(other_dual(m), number(other_dual(m))),
             *(_num(category_accuracy(e, c), number(category_accuracy(e, c))) for c in cats),
             _num(m["n"], scored(e)),
             f'<td class="text"><a href="{escape(md_link(e.link))}">json</a></td>',
@@ -214,7 +210,7 @@ def _unranked(entries: tuple[Entry, ...]) -> list[str]:
     rows = [
         f'<tr><td class="text">{escape(e.model_id)}</td><td class="text">{escape(str(e.result.model.get("revision")))}'
         f'</td><td class="text">{escape(e.config)}</td><td class="text">{escape(e.note)}</td>'
-        f'<td class="num">{number(e.metrics["duality_accuracy"])}</td>'
+        f'<td class="num">{number(e.metrics["duality_score"])}</td>'
         f'<td class="text"><a href="{escape(md_link(e.link))}">json</a></td></tr>'
         for e in entries
     ]
@@ -223,7 +219,7 @@ def _unranked(entries: tuple[Entry, ...]) -> list[str]:
         "<p>Results that cannot be compared with the rows above, with the reason.</p>",
         '<div class="scroll"><table id="table-not-ranked"><thead><tr><th class="text">model</th>'
         '<th class="text">revision</th><th class="text">dataset config</th><th class="text">why</th>'
-        '<th>duality acc.</th><th class="text">results</th></tr></thead><tbody>',
+        '<th>duality score</th><th class="text">results</th></tr></thead><tbody>',
         *rows,
         "</tbody></table></div>",
     ]

@@ -27,13 +27,13 @@ def params_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
             fig.add_trace(
                 go.Scatter(
                     x=[e.result.model["n_params"] for e in points],
-                    y=[finite(e.metrics["duality_accuracy"]) for e in points],
+                    y=[finite(e.metrics["duality_score"]) for e in points],
                     text=[_label(e.model_id) for e in points],
                     mode="markers+text",
                     textposition="top center",
                     marker={"size": 11, "symbol": symbol},
                     name=label,
-                    hovertemplate="%{text}<br>%{x:.3s} parameters<br>duality accuracy %{y:.3f}<extra></extra>",
+                    hovertemplate="%{text}<br>%{x:.3s} parameters<br>duality score %{y:.3f}<extra></extra>",
                 )
             )
     if not fig.data:
@@ -41,7 +41,7 @@ def params_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
     counts = [math.log10(x) for trace in fig.data for x in trace.x]
     span = [min(counts) - 0.4, max(counts) + 0.4]  # room for the labels at both ends
     fig.update_layout(xaxis={"type": "log", "range": span, "title": {"text": "parameters (log scale)"}})
-    fig.update_layout(yaxis={"title": {"text": "duality accuracy"}, "range": [0, 1.05]})
+    fig.update_layout(yaxis={"title": {"text": "duality score"}, "range": [0, 1.05]})
     return _finish(fig)
 
 

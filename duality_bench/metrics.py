@@ -1,8 +1,15 @@
 """The benchmark's metrics: pure functions of item records and scores (numpy and pandas, no torch).
 
-- duality accuracy: share of items with logit(target) > logit(distractor)
-- top-1 accuracy: share of items whose target is the model's argmax next token
-- logit difference: mean logit(target) - logit(distractor), with a bootstrap 95% CI
+- duality score (the headline): the mean of per-category accuracies, so every curated category
+  and every WordNet part of speech weighs alike, however many items it has
+- duality accuracy: share of items with score(target) > score(distractor), the distractor being
+  the cue; a tie counts half
+- control accuracy: share of items with score(target) > score(control), a word of the target's
+  part of speech and frequency that is no dual: what the model knows beyond not copying the cue
+- any-dual accuracy: the target or any other dual of the cue above the cue (right: left or wrong)
+- top-1 accuracy: share of single-token items whose target is the model's argmax next token
+- logit difference: mean logit(target) - logit(distractor) (log-prob difference for words of
+  several tokens), with a bootstrap 95% CI
 - asymmetry: per pair, metric(a->b) - metric(b->a) over the templates both directions share
 - other-dual preference: where the cue has another dual (right: wrong), how often the model
   rates that other dual above the target, the study's explanation of the left/right asymmetry
@@ -20,16 +27,30 @@ import pandas as pd
 
 from duality_bench.records import ItemScore, PromptItem
 
+AFFIX_CATEGORY = "wordnet-affix"
+
 
 def score_frame(items: Sequence[PromptItem], scores: Sequence[ItemScore]) -> pd.DataFrame:
-    """One row per scored item: the item's fields joined with its score."""
+    """One row per scored item: the item's fields joined with its score, and what it got right."""
     by_id = {s.item_id: s for s in scores}
     rows = [{**asdict(i), **asdict(by_id[i.id])} for i in items if i.id in by_id]
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    frame["correct"] = frame["logit_diff"] > 0
+    frame["correct"] = _wins(frame["logit_diff"])
+    control = pd.to_numeric(frame["control_diff"], errors="coerce")
+    frame["control_correct"] = _wins(control).where(control.notna())
+    other = pd.to_numeric(frame["other_dual_logprob"], errors="coerce")
+    best = np.fmax(frame["target_logprob"].astype(float), other)
+    frame["any_dual_correct"] = _wins(best - frame["distractor_logprob"].astype(float))
+    frame["top1"] = pd.to_numeric(frame["top1"], errors="coerce")  # None (several tokens) -> NaN
+    frame["target_rank"] = pd.to_numeric(frame["target_rank"], errors="coerce")
     return frame
+
+
+def _wins(diff: pd.Series) -> pd.Series:
+    """1 where the first score is higher, 0.5 on a tie (a model that cannot tell), 0 otherwise."""
+    return (diff > 0).astype(float) + 0.5 * (diff == 0)
 
 
 def bootstrap_ci(
@@ -55,28 +76,61 @@ def summarize(frame: pd.DataFrame, *, seed: int = 0, n_boot: int = 1000) -> dict
     if frame.empty:
         return {"n": 0}
     lo, hi = bootstrap_ci(frame["logit_diff"], seed=seed, n_boot=n_boot)
+    single = frame[frame["single_token"]]
+    is_curated = frame["source"] == "curated"
+    is_affix = frame["category"] == AFFIX_CATEGORY
     return {
         "n": int(len(frame)),
+        "duality_score": category_mean(frame),
+        "curated_score": category_mean(frame[is_curated]),
+        "wordnet_score": category_mean(frame[~is_curated & ~is_affix]),
+        "affix_accuracy": _mean(frame.loc[is_affix, "correct"]),
+        "control_score": category_mean(frame, "control_correct"),
+        "any_dual_score": category_mean(frame, "any_dual_correct"),
+        "family_score": {str(f): category_mean(g) for f, g in frame.groupby("family", sort=True)},
         "duality_accuracy": float(frame["correct"].mean()),
-        "top1_accuracy": float(frame["top1"].mean()),
+        "control_accuracy": _mean(frame["control_correct"]),
+        "any_dual_accuracy": float(frame["any_dual_correct"].mean()),
         "logit_diff": float(frame["logit_diff"].mean()),
         "logit_diff_ci95": [lo, hi],
-        "median_target_rank": float(frame["target_rank"].median()),
+        "control_logit_diff": _mean(pd.to_numeric(frame["control_diff"], errors="coerce")),
+        "n_single_token": int(len(single)),
+        "top1_accuracy": _mean(single["top1"]),  # over single-token items only
+        "median_target_rank": _mean(single["target_rank"].median()) if len(single) else None,
     }
 
 
+def category_mean(frame: pd.DataFrame, column: str = "correct") -> float | None:
+    """The mean over categories of each category's mean `column`: categories weigh alike."""
+    if frame.empty or frame[column].notna().sum() == 0:
+        return None
+    return float(frame.groupby("category")[column].mean().dropna().mean())
+
+
 def breakdown(frame: pd.DataFrame, by: str) -> dict[str, dict[str, float]]:
-    """Accuracy, top-1 and mean logit difference per value of the column `by`."""
+    """Accuracy (vs the cue and vs the control), top-1 (single-token items) and mean logit
+    difference per value of the column `by`."""
     if frame.empty:
         return {}
     grouped = frame.groupby(by, sort=True).agg(
         n=("correct", "size"),
         duality_accuracy=("correct", "mean"),
+        control_accuracy=("control_correct", "mean"),
+        any_dual_accuracy=("any_dual_correct", "mean"),
         top1_accuracy=("top1", "mean"),
         logit_diff=("logit_diff", "mean"),
     )
     grouped["n"] = grouped["n"].astype(int)
-    return {str(k): {c: _plain(v) for c, v in row.items()} for k, row in grouped.astype(object).iterrows()}
+    return {
+        str(k): {c: _plain(v) for c, v in row.items()}
+        for k, row in grouped.astype(object).where(grouped.notna(), None).iterrows()
+    }
+
+
+def _mean(values: Any) -> float | None:
+    """A float, or None where there is nothing to average (JSON has no NaN)."""
+    value = float(values.mean()) if isinstance(values, pd.Series) else float(values)
+    return None if np.isnan(value) else value
 
 
 def pair_asymmetry(frame: pd.DataFrame) -> pd.DataFrame:
@@ -122,12 +176,12 @@ def summarize_asymmetry(frame: pd.DataFrame, top: int = 10) -> dict[str, Any]:
 
 def other_dual_preference(frame: pd.DataFrame) -> dict[str, Any]:
     """Where the cue has another dual, the share of items rating it above the target, per cue."""
-    if frame.empty or "other_dual_logit" not in frame:
+    if frame.empty or "other_dual_logprob" not in frame:
         return {"n": 0, "prefers_other_dual": None, "by_cue": {}}
-    has = frame[frame["other_dual_logit"].notna()]
+    has = frame[frame["other_dual_logprob"].notna()]
     if has.empty:
         return {"n": 0, "prefers_other_dual": None, "by_cue": {}}
-    prefers = has["other_dual_logit"].astype(float) > has["target_logit"]
+    prefers = has["other_dual_logprob"].astype(float) > has["target_logprob"]
     by_cue = (
         has.assign(prefers=prefers)
         .groupby("cue", sort=True)

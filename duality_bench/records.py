@@ -2,7 +2,7 @@
 
 All are frozen dataclasses so a record is a value: it can be hashed, compared and written out
 without surprises. Targets and cues are stored without the leading word-boundary space; the
-scorer adds it, once, in one place (`duality_bench.models`).
+scorer adds it, once, in one place (`duality_bench.vocabulary`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SOURCES = ("curated", "wordnet")
 DIRECTIONS = ("a->b", "b->a")
 
 
@@ -20,13 +19,15 @@ class DualPair:
 
     a: str
     b: str
-    category: str  # spatial, pronoun, ... for curated pairs; wordnet-<pos> for WordNet pairs
+    category: str  # spatial, pronoun, ... for curated pairs; wordnet-<pos> or wordnet-affix for WordNet pairs
     source: str  # "curated" | "wordnet"
     pos: str  # n, v, a, r (WordNet's letters); the part of speech the templates use
     a_other_duals: tuple[str, ...] = ()  # right -> ("wrong",) when a/b is right/left
     b_other_duals: tuple[str, ...] = ()
     synset_a: str = ""  # WordNet synset names, empty for curated pairs
     synset_b: str = ""
+    tags: tuple[str, ...] = ()  # WordNet pairs: affix, multiword, proper, set (see pairs.tags)
+    zipf: float | None = None  # wordfreq Zipf frequency of the rarer word
 
     @property
     def id(self) -> str:
@@ -51,23 +52,35 @@ class PromptItem:
     prompt: str  # clean text, ends right before the target (no trailing space)
     corrupted_prompt: str  # the cue slot holds the target instead, so the answer flips
     direction: str  # "a->b" | "b->a"
+    target_other_duals: tuple[str, ...] = ()  # the target's other duals: also right after the corrupted prompt
+    control: str = ""  # same part of speech and frequency as the target, a dual of neither word
+    family: str = "zero-shot"  # "zero-shot" | "few-shot"
+    tags: tuple[str, ...] = ()  # the pair's tags (WordNet: affix, multiword, proper, set)
 
 
 @dataclass(frozen=True)
 class ItemScore:
-    """What one model did on one item."""
+    """What one model did on one item.
+
+    Log-probs are of the whole continuation (`" " + word` after the prompt): for a one-token
+    word that is the next token's log-prob, for a longer word the sum over its tokens. Logits
+    are the first token's. For single-token items logit_diff is the logit difference, which
+    equals the log-prob difference; otherwise it is the log-prob difference.
+    """
 
     item_id: str
     target_logit: float
     distractor_logit: float
     target_logprob: float
     distractor_logprob: float
-    logit_diff: float  # target - distractor; log-prob difference under sequence scoring
-    target_rank: int  # 0 = the model's argmax next token
-    top1: bool  # target is the argmax (every token of it, under sequence scoring)
+    logit_diff: float  # target - distractor
+    target_rank: int | None  # 0 = the model's argmax next token; None unless single_token
+    top1: bool | None  # target is the argmax next token; None unless single_token
     single_token: bool  # target and distractor are one token each for this tokenizer
-    other_dual: str | None = None  # the best-scoring other dual of the cue, if any is one token
-    other_dual_logit: float | None = None
+    control_logprob: float | None = None  # the item's control word
+    control_diff: float | None = None  # target - control, log-probs
+    other_dual: str | None = None  # the cue's best-scoring other dual, if it has any
+    other_dual_logprob: float | None = None
 
 
 @dataclass(frozen=True)

@@ -110,12 +110,19 @@ def summary_table(result: RunResult) -> str:
     lo, hi = m.get("logit_diff_ci95", [float("nan")] * 2)
     asym = m.get("asymmetry", {})
     other = m.get("other_duals", {})
+    families = "   ".join(f"{f} {v:.3f}" for f, v in (m.get("family_score") or {}).items() if v is not None)
+    n_params = f"{model['n_params'] / 1e6:.0f}M params, " if model.get("n_params") else ""
     lines = [
-        f"model      {model['id']}  ({model['n_params'] / 1e6:.0f}M params, {model['dtype']}, {model['device']})",
+        f"model      {model['id']}  ({n_params}{model['dtype']}, {model['device']})",
         f"dataset    {result.dataset['name']}:{result.dataset['config']}  "
-        f"{m['n']} items scored, {result.excluded['count']} excluded (multi-token)",
-        f"duality accuracy {m['duality_accuracy']:.3f}   top-1 accuracy {m['top1_accuracy']:.3f}   "
-        f"logit diff {m['logit_diff']:.2f} [{lo:.2f}, {hi:.2f}]",
+        f"{m['n']} items scored ({m['n_single_token']} single-token), {result.excluded['count']} excluded",
+        f"duality score {_num(m.get('duality_score'))}  (mean of per-category accuracies; curated "
+        f"{_num(m.get('curated_score'))}, wordnet {_num(m.get('wordnet_score'))}, "
+        f"affix {_num(m.get('affix_accuracy'))})",
+        f"dual above cue {m['duality_accuracy']:.3f}   dual above control {_num(m.get('control_accuracy'))}   "
+        f"any dual above cue {_num(m.get('any_dual_accuracy'))}   (share of items)",
+        f"logit diff {m['logit_diff']:.2f} [{lo:.2f}, {hi:.2f}]   top-1 {_num(m.get('top1_accuracy'))} "
+        f"(single-token items)" + (f"   {families}" if families else ""),
     ]
     if asym.get("pairs"):
         lines.append(
@@ -126,8 +133,17 @@ def summary_table(result: RunResult) -> str:
         lines.append(
             f"other duals  preferred over the target on {other['prefers_other_dual']:.3f} of {other['n']} items"
         )
-    lines += ["", f"{'category':<22} {'n':>6} {'acc':>6} {'top1':>6} {'logit diff':>10}"]
+    lines += ["", f"{'category':<22} {'n':>6} {'vs cue':>7} {'vs ctrl':>7} {'top1':>6} {'logit diff':>10}"]
     for cat, row in result.breakdowns.get("category", {}).items():
-        acc, top1, ld = row["duality_accuracy"], row["top1_accuracy"], row["logit_diff"]
-        lines.append(f"{cat:<22} {row['n']:>6} {acc:>6.3f} {top1:>6.3f} {ld:>10.2f}")
+        acc, ctrl, top1, ld = (
+            row["duality_accuracy"],
+            row.get("control_accuracy"),
+            row["top1_accuracy"],
+            row["logit_diff"],
+        )
+        lines.append(f"{cat:<22} {row['n']:>6} {acc:>7.3f} {_num(ctrl):>7} {_num(top1):>6} {ld:>10.2f}")
     return "\n".join(lines)
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"

@@ -81,14 +81,14 @@ def run_sweep(
 
 def sweep_table(rows: Sequence[SweepRow]) -> str:
     """One line per model: status and headline metrics."""
-    lines = [f"{'model':<32} {'status':<8} {'items':>6} {'acc':>6} {'top1':>6} {'logit diff':>10}  results"]
+    lines = [f"{'model':<32} {'status':<8} {'items':>6} {'score':>6} {'vs cue':>6} {'logit diff':>10}  results"]
     for row in rows:
         if row.result is None:
             lines.append(f"{row.spec:<32} {row.status:<8} {'':>6} {'':>6} {'':>6} {'':>10}  -")
             continue
         m = row.result.metrics
         lines.append(
-            f"{row.spec:<32} {row.status:<8} {m['n']:>6} {m['duality_accuracy']:>6.3f} {m['top1_accuracy']:>6.3f} "
+            f"{row.spec:<32} {row.status:<8} {m['n']:>6} {m['duality_score']:>6.3f} {m['duality_accuracy']:>6.3f} "
             f"{m['logit_diff']:>10.2f}  {row.output}"
         )
     return "\n".join(lines)

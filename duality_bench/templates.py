@@ -35,7 +35,9 @@ class Template:
         return f"{self.category}.{self.name}.v{self.version}"
 
     def applies_to(self, pair: DualPair) -> bool:
-        return pair.category == self.category and (not self.pairs or pair.id in self.pairs)
+        # WordNet pairs take their part of speech's templates, affix pairs included.
+        group = f"wordnet-{pair.pos}" if pair.source == "wordnet" else pair.category
+        return group == self.category and (not self.pairs or pair.id in self.pairs)
 
 
 # --- curated categories --------------------------------------------------------------------
@@ -46,12 +48,13 @@ class Template:
 # come down"). Targets never follow "a"/"an" in generic templates (no article agreement), and
 # the cue is never the first word (no capitalization handling).
 TEMPLATES: tuple[Template, ...] = (
-    # spatial: direction adverbs after a verb of motion (went left, ran upstairs)
+    # spatial: direction adverbs after a verb of motion (went left, ran upstairs). Left/right and
+    # up/down are adjectives only in their pair-specific templates (my left hand, the up arrow key).
     Template("went_then_went", "spatial", "First it went {cue}, then it went"),
-    Template("not_but", "spatial", "It did not go {cue}; it went"),
+    Template("not_but", "spatial", "It did not move {cue}; it moved", version=2),
     Template("instead_of_going", "spatial", "Instead of going {cue}, they went"),
     Template("some_others", "spatial", "Some of them went {cue}, and the others went"),
-    Template("should_we_go", "spatial", "Should we go {cue} or"),
+    Template("which_way", "spatial", "Which way did it go, {cue} or"),
     Template("ran_not", "spatial", "The dog ran {cue}, not"),
     Template("kept_moving", "spatial", "It kept moving {cue} and"),
     Template("two_hands", "spatial", "I have two hands, my {cue} hand and my", pairs=("left-right",)),
@@ -65,7 +68,7 @@ TEMPLATES: tuple[Template, ...] = (
     # location: adverbs of place, no object (the noise came from above)
     Template("noise_from", "location", "The noise came from {cue}, not from"),
     Template("is_not", "location", "It is not {cue}; it is"),
-    Template("is_it_or", "location", "Is it {cue} or"),
+    Template("is_cue_not", "location", "It is {cue}, not"),
     Template("searched_and", "location", "They searched {cue} and"),
     Template("people_could_not_hear", "location", "The people {cue} could not hear the people"),
     Template("the_one", "location", "The one {cue} is bigger than the one"),
@@ -78,41 +81,46 @@ TEMPLATES: tuple[Template, ...] = (
     Template("look_first", "position", "Look at the {cue} first, then at the"),
     Template("sign_at_both", "position", "There is a sign at both the {cue} and the"),
     Template("from_to", "position", "She read it from {cue} to", pairs=("top-bottom", "front-back", "beginning-end")),
-    # pronouns, one category per grammatical role
-    # "Should I go, or should" invites the same pronoun again, so no template repeats the question.
+    # pronouns, one category per grammatical role. A subject template must make the other person
+    # the natural next subject: "Yesterday I cooked, and today" goes on with I just as well.
     Template("who_called_not", "pronoun_subject", "It was {cue} who called, not"),
     Template("first_then", "pronoun_subject", "First {cue} will speak, then"),
-    Template("yesterday_today", "pronoun_subject", "Yesterday {cue} cooked, and today"),
+    Template("last_time_paid", "pronoun_subject", "Last time {cue} paid, so this time"),
     Template("either_or", "pronoun_subject", "Either {cue} will do it, or"),
     Template("neither_nor", "pronoun_subject", "Neither {cue} nor"),
-    Template("sometimes_sometimes", "pronoun_subject", "Sometimes {cue} cooked and sometimes"),
+    Template("go_first", "pronoun_subject", "Should {cue} go first, or should"),
     Template("between_you_and", "pronoun_object", "It's just between {cue} and"),
     Template("not_for_but_for", "pronoun_object", "It was not for {cue} but for"),
     Template("looked_at", "pronoun_object", "She looked at {cue}, and then at"),
     Template("gift_from", "pronoun_object", "The gift is not from {cue}; it is from"),
-    Template("against", "pronoun_object", "It's {cue} against"),
+    Template("against", "pronoun_object", "In the final, it's {cue} against", version=2),
     Template("choose_or", "pronoun_object", "Did they choose {cue} or"),
-    Template("story_about", "pronoun_object", "This is a story about {cue} and"),
+    Template("story_about", "pronoun_object", "This is a story about {cue}, not about", version=2),
     Template("not_you_me", "pronoun_object", "It's not {cue}, it's", pairs=("me-you",)),
     Template("enough_about", "pronoun_object", "Enough about {cue}; let's talk about", pairs=("me-you",)),
-    Template("whose_book", "pronoun_possessive", "Is this {cue} book or"),
-    Template("fault", "pronoun_possessive", "It was not {cue} fault; it was"),
-    Template("took_coat", "pronoun_possessive", "She took {cue} coat instead of"),
-    Template("met_in_house", "pronoun_possessive", "We met not in {cue} house but in"),
-    Template("compared_results", "pronoun_possessive", "They compared {cue} results with"),
-    Template("side_of_bed", "pronoun_possessive", "This is {cue} side of the bed, and that is"),
+    # Possessive determiners: when the same noun would follow the answer, the independent form
+    # wins ("my side of the bed, and that is yours"), so each template pairs two different nouns
+    # and only the determiner can come next ("my loss is your gain").
+    Template("loss_gain", "pronoun_possessive", "As the saying goes, {cue} loss is"),
+    Template("gain_loss", "pronoun_possessive", "Sadly, {cue} gain is"),
+    Template("trash_treasure", "pronoun_possessive", "They say {cue} trash is"),
+    Template("left_right", "pronoun_possessive", "Face to face, {cue} left is"),
+    Template("time_difference", "pronoun_possessive", "Because of the time difference, {cue} morning is"),
+    Template("ceiling_floor", "pronoun_possessive", "In a block of flats, {cue} ceiling is"),
     Template("book_is_or", "pronoun_independent", "Is this book {cue} or"),
     Template("this_that", "pronoun_independent", "This one is {cue}, and that one is"),
     Template("friend_of", "pronoun_independent", "A friend of {cue} is a friend of"),
     Template("fault_not_but", "pronoun_independent", "The fault was not {cue} but"),
     Template("whose_is_it", "pronoun_independent", "Whose is it, {cue} or"),
     Template("choice_not", "pronoun_independent", "The choice is {cue}, not"),
-    # evaluative: predicate adjectives of judgment (it is right, it is true)
-    Template("not_but", "evaluative", "It was not {cue} but"),
+    Template("side_of_bed", "pronoun_independent", "This side of the bed is {cue}, and that side is"),
+    # evaluative: predicate adjectives of judgment (it is right, it is true). No "Is it X or"
+    # frames: after "Is it legal or" the natural word is "not".
+    Template("not_but", "evaluative", "It was not {cue} but rather", version=2),
     Template("neither_nor", "evaluative", "It is neither {cue} nor"),
-    Template("is_it_or", "evaluative", "Is it {cue} or"),
+    Template("which_is_it", "evaluative", "So which is it, {cue} or"),
     Template("some_some", "evaluative", "Some of them are {cue}, and some are"),
-    Template("whether_or", "evaluative", "Whether it is {cue} or"),
+    Template("call_it", "evaluative", "Some call it {cue}; others call it"),
     Template("said_said", "evaluative", "She said it was {cue}, but he said it was"),
     Template("difference", "evaluative", "He knows the difference between {cue} and"),
     Template("got_answer", "evaluative", "Did I get the answer {cue} or", pairs=("right-wrong",)),
@@ -141,28 +149,53 @@ TEMPLATES: tuple[Template, ...] = (
     Template("prefer", "time_period", "Do you prefer the {cue} or the"),
     Template("was_not", "time_period", "It was {cue}, not"),
     Template("whether", "time_period", "It doesn't matter whether it is {cue} or"),
-    Template("beautiful_but", "time_period", "The {cue} was beautiful, but the"),
+    Template("here_there", "time_period", "It is {cue} here, but over there it is"),
     Template("every", "time_period", "We walk there every {cue} and every"),
     Template("worked_and", "time_period", "They worked {cue} and", pairs=("day-night",)),
-    # state: either-or predicate adjectives (it is on, it is alive)
-    Template("is_it_or", "state", "Is it {cue} or"),
+    # state: either-or predicate adjectives (it is on, it is alive). No "Is it X or" or "whether
+    # it is X or" frames: "Check whether it is locked or" goes on with "not".
     Template("was_not", "state", "It was {cue}, not"),
     Template("first_then", "state", "First it was {cue}, then it was"),
     Template("one_other", "state", "One of them is {cue}, and the other is"),
     Template("is_not", "state", "It is not {cue}; it is"),
     Template("neither_nor", "state", "It is neither {cue} nor"),
-    Template("check_whether", "state", "Check whether it is {cue} or"),
+    Template("used_to_be", "state", "It used to be {cue}, but now it is"),
+    Template("half_half", "state", "Half of them were {cue}, and half were"),
     Template("turn_light", "state", "Turn the light {cue}, not", pairs=("on-off",)),
-    Template("shop", "state", "The shop is {cue} today, not", pairs=("open-closed",)),
+    Template("shop", "state", "The shop was {cue} this morning, but now it is", version=2, pairs=("open-closed",)),
     Template("both_cat", "state", "The cat in the box is both {cue} and", pairs=("alive-dead",)),
     # property: gradable predicate adjectives (too hot, too cold)
     Template("not_too", "property", "It is neither too {cue} nor too"),
     Template("some_like_it", "property", "Some like it {cue}, some like it"),
     Template("first_second", "property", "The first one is {cue}, and the second one is"),
-    Template("is_it_or", "property", "Is it {cue} or"),
+    Template("is_it_or", "property", "Is it very {cue} or very", version=2),
     Template("can_be", "property", "It can be {cue} or"),
     Template("not_but_rather", "property", "It was not {cue}, but rather"),
     Template("drink", "property", "Would you like your drink {cue} or", pairs=("hot-cold",)),
+    # colour: colour and brightness adjectives in frames that force the colour sense (light is
+    # also the dual of heavy, so no frame may read as weight)
+    Template("squares", "colour", "Some of the squares are {cue}, and the rest are"),
+    Template("letters", "colour", "The letters are {cue}, and the background is"),
+    Template("comes_in", "colour", "The shirt comes in {cue} or"),
+    Template("one_cat", "colour", "One of the cats is {cue}, and the other is"),
+    Template("pieces", "colour", "Half of the chess pieces are {cue}, and the other half are"),
+    Template("stripes", "colour", "The stripes alternate between {cue} and"),
+    Template("outside", "colour", "Is it {cue} outside, or is it", pairs=("light-dark",)),
+    # person: predicate adjectives describing people: age, wealth, health, mood, character
+    Template("one_brother", "person", "One brother is {cue}, and the other is"),
+    Template("is_not", "person", "He is not {cue}; he is"),
+    Template("she_he", "person", "She was {cue}, but he was"),
+    Template("neither_nor", "person", "They were neither {cue} nor"),
+    Template("looked_but", "person", "He looked {cue}, but he was actually"),
+    Template("some_people", "person", "Some people are {cue}, and some people are"),
+    # superlative: superlative adjectives after "the" (the best, the worst)
+    Template("which_one", "superlative", "Which one is the {cue}, and which one is the"),
+    Template("not_one", "superlative", "It is not the {cue} one but the"),
+    Template("sort_from", "superlative", "Sort them from {cue} to"),
+    Template("picks", "superlative", "He always picks the {cue} one, never the"),
+    Template("ranges", "superlative", "The list ranges from the {cue} to the"),
+    Template("is_this", "superlative", "Is this the {cue} one or the"),
+    Template("of_times", "superlative", "It was the {cue} of times, it was the", pairs=("best-worst",)),
     # action: verbs in the base form (win, lose)
     Template("some_others", "action", "Some people {cue}, others"),
     Template("sometimes", "action", "Sometimes you {cue}, sometimes you"),
@@ -177,22 +210,30 @@ TEMPLATES: tuple[Template, ...] = (
     Template("stock", "action", "Should I {cue} the stock or", pairs=("buy-sell",)),
     Template("questions", "action", "You {cue} the questions, and I", pairs=("ask-answer",)),
     Template("door", "action", "Do I {cue} the door or", pairs=("push-pull", "open-close")),
-    # kinship: relatives after a possessive (my mother, my father)
-    Template("photo", "kinship", "This is a photo of my {cue} and my"),
-    Template("your_or_your", "kinship", "Is that your {cue} or your"),
-    Template("called_not", "kinship", "I called my {cue}, not my"),
-    Template("gift_from", "kinship", "The gift was from her {cue}, not from her"),
-    Template("lives_with", "kinship", "He lives with his {cue} and his"),
-    Template("both", "kinship", "Both his {cue} and his"),
+    # abstract: abstract nouns without an article (life, death, war, peace)
+    Template("fine_line", "abstract", "There is a fine line between {cue} and"),
+    Template("brought_instead", "abstract", "They brought {cue} instead of"),
+    Template("ended_not_in", "abstract", "It ended not in {cue} but in"),
+    Template("gave_way", "abstract", "Slowly, {cue} gave way to"),
+    Template("question_of", "abstract", "It is a question of {cue} or"),
+    Template("some_find", "abstract", "Some find {cue}, others find"),
+    # kinship: relatives in one family, after "the" (the mother, the father). A possessive frame
+    # ("my mother and my father") cannot hold husband/wife, so none is used.
+    Template("family_photo", "kinship", "In the family photo, the {cue} stands next to the"),
+    Template("both_the", "kinship", "In this family, both the {cue} and the"),
+    Template("older_than", "kinship", "Is the {cue} older than the"),
+    Template("one_and_one", "kinship", "The family has one {cue} and one"),
+    Template("invited_not", "kinship", "We invited the {cue}, but not the"),
+    Template("phoned", "kinship", "First the {cue} phoned, and then the"),
     # gender: male/female counterparts after "the" or "one" (the king, the queen)
-    Template("story_of", "gender", "This is the story of the {cue} and the"),
+    Template("danced_with", "gender", "At the ball, the {cue} danced with the"),
     Template("spoke_first", "gender", "The {cue} spoke first, and then the"),
     Template("who_was_it", "gender", "Who was it, the {cue} or the"),
     Template("not_but", "gender", "It was not the {cue} but the"),
     Template("one_and_one", "gender", "There was one {cue} and one"),
     Template("smiled_at", "gender", "The {cue} smiled at the"),
     Template("baby", "gender", "Is the baby a {cue} or a", pairs=("boy-girl",)),
-    Template("chess", "gender", "In chess, the piece next to the {cue} is the", pairs=("king-queen",)),
+    Template("throne", "gender", "The {cue} sat on the throne beside the", pairs=("king-queen",)),
     # role: the two sides of a relationship, after "the" (the host, the guest)
     Template("who_is", "role", "Who is the {cue} and who is the"),
     Template("relationship", "role", "It is about the relationship between the {cue} and the"),
@@ -209,7 +250,7 @@ TEMPLATES: tuple[Template, ...] = (
     Template("difference", "wordnet-n", "There is a difference between {cue} and"),
     Template("neither_nor", "wordnet-n", "It was neither {cue} nor"),
     Template("came_down_to", "wordnet-n", "It came down to {cue} versus"),
-    Template("compare_with", "wordnet-n", "Compare {cue} with"),
+    Template("is_it_or", "wordnet-n", "Is it {cue} or"),  # "Compare {cue} with" invites any noun
     Template("opposite_of", "wordnet-v", "The opposite of {cue} is"),
     Template("either_or", "wordnet-v", "You can either {cue} or"),
     Template("will_not", "wordnet-v", "They will not {cue}; they will"),
@@ -224,7 +265,7 @@ TEMPLATES: tuple[Template, ...] = (
     Template("not_but", "wordnet-r", "Not {cue}, but"),
     Template("done_not", "wordnet-r", "It was done {cue}, not"),
     Template("done_neither", "wordnet-r", "It was done neither {cue} nor"),
-    Template("acted_rather_than", "wordnet-r", "They acted {cue} rather than"),
+    Template("did_they_act", "wordnet-r", "Did they act {cue} or"),  # "rather than" invites a verb
 )
 
 
@@ -272,9 +313,9 @@ def render(template: Template, pair: DualPair) -> list[PromptItem]:
     """Both directions of `pair` under `template`: a->b (cue a, target b) and b->a."""
     check_template(template)
     items = []
-    for direction, cue, target, others in (
-        ("a->b", pair.a, pair.b, pair.a_other_duals),
-        ("b->a", pair.b, pair.a, pair.b_other_duals),
+    for direction, cue, target, others, target_others in (
+        ("a->b", pair.a, pair.b, pair.a_other_duals, pair.b_other_duals),
+        ("b->a", pair.b, pair.a, pair.b_other_duals, pair.a_other_duals),
     ):
         prompt = template.text.replace(SLOT, cue)
         corrupted = template.text.replace(SLOT, target)
@@ -294,6 +335,8 @@ def render(template: Template, pair: DualPair) -> list[PromptItem]:
                 prompt=prompt,
                 corrupted_prompt=corrupted,
                 direction=direction,
+                target_other_duals=tuple(w for w in target_others if w not in (cue, target)),
+                tags=pair.tags,
             )
         )
     return items

@@ -5,8 +5,13 @@
   `duality_bench.evaluate.evaluate` exactly like any other model.
 - word frequency (`baseline/frequency`): a unigram model over English word frequencies (the
   wordfreq package). It scores a word by its log frequency and never reads the prompt, so it
-  always prefers the more frequent word of a pair. Its metrics come from the same
-  `duality_bench.metrics` functions, through the evaluator's own result builder.
+  always prefers the more frequent word of a pair.
+- copy (`baseline/copy`): always prefers the cue, the word it just read, and has no preference
+  among the others: 0 on "dual above the cue", a tie (half credit) on "dual above the control".
+  It shows how much of a score is merely not copying.
+
+The word-level rows' metrics come from the same `duality_bench.metrics` functions, through the
+evaluator's own result builder.
 
     python scripts/make_baselines.py --config all --out leaderboard/results
 
@@ -29,6 +34,8 @@ GPT2_TOKENIZER = REPO / "data" / "gpt2-tokenizer"
 SEED = 0
 CHANCE_ID = "baseline/random-gpt2-small"
 FREQUENCY_ID = "baseline/frequency"
+COPY_ID = "baseline/copy"
+ROWS = ("frequency", "copy", "chance")
 FLOOR = 1e-9  # frequency of a word wordfreq does not know (its lists stop near 1e-8)
 
 
@@ -90,7 +97,7 @@ class Unigram:
         return self.n_words - bisect.bisect_right(self.sorted_freqs, freq)
 
     def score(self, item: PromptItem) -> ItemScore:
-        target, distractor = self.logprob(item.target), self.logprob(item.distractor)
+        target, distractor, control = (self.logprob(w) for w in (item.target, item.distractor, item.control))
         others = sorted(((self.logprob(w), w) for w in item.other_duals), reverse=True)
         rank = self.rank(item.target)
         return ItemScore(
@@ -103,13 +110,35 @@ class Unigram:
             target_rank=rank,
             top1=rank == 0,
             single_token=True,  # the unigram model's units are whole words
+            control_logprob=control,
+            control_diff=target - control,
             other_dual=others[0][1] if others else None,
-            other_dual_logit=others[0][0] if others else None,
+            other_dual_logprob=others[0][0] if others else None,
         )
 
 
-def frequency_baseline(config: str, out: Path, dataset_dir: Path | None = None) -> Path:
-    """Score every item of `config` with the unigram model and write a results file."""
+def copy_score(item: PromptItem) -> ItemScore:
+    """The cue gets all the probability; every other word the same small share."""
+    low = math.log(FLOOR)
+    return ItemScore(
+        item_id=item.id,
+        target_logit=low,
+        distractor_logit=0.0,
+        target_logprob=low,
+        distractor_logprob=0.0,
+        logit_diff=low,
+        target_rank=1,
+        top1=False,
+        single_token=True,
+        control_logprob=low,
+        control_diff=0.0,
+        other_dual=item.other_duals[0] if item.other_duals else None,
+        other_dual_logprob=low if item.other_duals else None,
+    )
+
+
+def word_baseline(row: str, config: str, out: Path, dataset_dir: Path | None = None) -> Path:
+    """Score every item of `config` with a word-level row (frequency or copy); write a results file."""
     from importlib.metadata import version
 
     from duality_bench.dataset import file_sha256, load_items, parquet_path
@@ -118,23 +147,28 @@ def frequency_baseline(config: str, out: Path, dataset_dir: Path | None = None) 
 
     items = load_items(config, dataset_dir)
     dataset_sha = file_sha256(parquet_path(config, dataset_dir))
-    unigram = Unigram()
-    scores = [unigram.score(item) for item in items]
-    path = default_result_path(FREQUENCY_ID, config, out)
-    revision = f"wordfreq=={version('wordfreq')} (en, best)"
+    if row == "frequency":
+        unigram = Unigram()
+        scores = [unigram.score(item) for item in items]
+        model_id, spec, revision = FREQUENCY_ID, "wordfreq unigram", f"wordfreq=={version('wordfreq')} (en, best)"
+        architecture = f"unigram over {unigram.n_words} English words (wordfreq)"
+    else:
+        scores = [copy_score(item) for item in items]
+        model_id, spec, revision, architecture = COPY_ID, "prefers the cue", "1", "always prefers the cue"
+    path = default_result_path(model_id, config, out)
     model = SimpleNamespace(
-        id=FREQUENCY_ID,
-        spec="wordfreq unigram",
+        id=model_id,
+        spec=spec,
         revision=revision,
         dtype="float64",
         device="cpu",
-        n_params=None,  # a word list, not a network: kept off the parameter-count axis
-        architecture=f"unigram over {unigram.n_words} English words (wordfreq)",
+        n_params=None,  # not a network: kept off the parameter-count axis
+        architecture=architecture,
     )
     eval_config = EvalConfig(config=config, output=path, dataset_dir=dataset_dir, overwrite=True)
     header = {
         "fingerprint": {
-            "model": FREQUENCY_ID,
+            "model": model_id,
             "revision": revision,
             "config": config,
             "items_sha256": items_digest(items),
@@ -149,24 +183,26 @@ def frequency_baseline(config: str, out: Path, dataset_dir: Path | None = None) 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Write the chance and word-frequency reference rows.")
-    parser.add_argument("--config", default="all", help="dataset config: curated, wordnet or all (default: all)")
+    parser = argparse.ArgumentParser(description="Write the chance, word-frequency and copy reference rows.")
+    parser.add_argument("--config", default="all", help="dataset config (default: all)")
     parser.add_argument("--out", type=Path, default=Path("leaderboard/results"), help="results folder")
     parser.add_argument("--tokenizer", type=Path, default=GPT2_TOKENIZER, help="GPT-2 tokenizer folder")
-    parser.add_argument("--rows", default="frequency,chance", help="which rows to write (default: frequency,chance)")
+    parser.add_argument("--rows", default=",".join(ROWS), help=f"which rows to write (default: {','.join(ROWS)})")
     args = parser.parse_args(argv)
     from duality_bench.dataset import check_config
     from duality_bench.errors import DualityBenchError
 
     try:
         check_config(args.config)
-        rows = {r.strip() for r in args.rows.split(",")}
-        if rows - {"frequency", "chance"}:
-            raise DualityBenchError(f"unknown rows {sorted(rows - {'frequency', 'chance'})}; choose frequency, chance")
-        if "frequency" in rows:
-            print(f"wrote {frequency_baseline(args.config, args.out)}", flush=True)
-        if "chance" in rows:
-            print(f"wrote {chance_baseline(args.config, args.out, args.tokenizer)}")
+        rows = [r.strip() for r in args.rows.split(",")]
+        unknown = sorted(set(rows) - set(ROWS))
+        if unknown:
+            raise DualityBenchError(f"unknown rows {unknown}; choose from {', '.join(ROWS)}")
+        for row in rows:
+            if row == "chance":
+                print(f"wrote {chance_baseline(args.config, args.out, args.tokenizer)}", flush=True)
+            else:
+                print(f"wrote {word_baseline(row, args.config, args.out)}", flush=True)
     except DualityBenchError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

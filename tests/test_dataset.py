@@ -175,15 +175,80 @@ def test_load_dataset_offline_from_the_folder(config, tmp_path):
 
 
 def test_packaged_loader_and_counts():
-    curated, wordnet, every = (load_items(c) for c in CONFIGS)
-    assert len(every) == len(curated) + len(wordnet)
+    curated, core, full, every = (load_items(c) for c in CONFIGS)
+    from duality_bench.pairs.wordnet import read_wordnet
+
+    table = read_wordnet(DATA_DIR / "wordnet_pairs.csv")
+    assert len(table) == 3555  # WordNet 3.0's 3556 less kern/kern, its own antonym
+    # A pair whose every item went to a more frequent dual of the same cue is one of a set.
+    gone = {p.id for p in table} - {i.pair_id for i in full}
+    assert len(gone) < 100 and all("set" in p.tags for p in table if p.id in gone)
+    assert {i.pair_id for i in core} < {p.id for p in table}
     assert len(load("curated")) == len(curated) and load("curated")[0]["id"] == curated[0].id
-    assert len({i.pair_id for i in wordnet}) == 3555  # WordNet 3.0's 3556 less kern/kern, its own antonym
-    assert len({i.pair_id for i in curated}) >= 80
-    for items in (curated, wordnet):
-        directions = Counter((i.pair_id, i.template_id) for i in items)
-        assert set(directions.values()) == {2}  # every pair, every template, both ways
+    assert len({i.pair_id for i in curated}) >= 180
+    assert {i.id for i in curated} <= {i.id for i in every}  # all = curated + the WordNet core
+    from duality_bench.pairs.tags import CORE_MIN_ZIPF
+
+    vetted = {p.id for p in table if not {"multiword", "proper"} & set(p.tags) and p.zipf >= CORE_MIN_ZIPF}
+    assert {i.pair_id for i in core} <= vetted and {i.pair_id for i in every if i.source == "wordnet"} <= vetted
+    for items in (curated, full):
+        families = Counter(i.family for i in items)
+        assert set(families) == {"zero-shot", "few-shot"}
     assert all(i.distractor == i.cue and i.target not in i.other_duals for i in every)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_one_prompt_one_target_no_duplicates_and_a_fair_control(config):
+    import re
+
+    items = load_items(config)
+    assert max(Counter(i.prompt for i in items).values()) == 1
+    assert len({i.id for i in items}) == len(items)
+    assert len({(i.pair_id, i.template_id, i.direction) for i in items}) == len(items)
+    for i in items:
+        words = {w.lower() for w in re.findall(r"[A-Za-z]+", i.prompt)}
+        assert i.control and i.control.lower() not in words, i
+        assert i.control not in (i.cue, i.target, *i.other_duals, *i.target_other_duals), i
+
+
+def test_a_cue_with_several_duals_has_one_item_per_template():
+    items = [i for i in load_items("wordnet") if i.prompt == "They will not admit; they will"]
+    assert len(items) == 1
+    (item,) = items
+    # admit: deny, exclude, reject; the most frequent is the target, the others are listed
+    assert item.target == "deny" and {"exclude", "reject"} <= set(item.other_duals)
+
+
+def test_the_wordnet_core_is_vetted():
+    core, full = load_items("wordnet"), load_items("wordnet-full")
+    assert not any({"multiword", "proper"} & set(i.tags) for i in core)
+    rare = {"trinucleate", "triclinic"}
+    assert rare <= {i.cue for i in full} and not rare & {i.cue for i in core}
+    affix = {i.pair_id for i in core if i.category == "wordnet-affix"}
+    assert "wn.a.aware-unaware" in affix and "wn.a.cold-hot" not in affix
+    assert all(("affix" in i.tags) == (i.category == "wordnet-affix") for i in full)
+
+
+def test_few_shot_demonstrations_never_name_the_item_words():
+    import re
+
+    from duality_bench.controls import dual_sets
+    from duality_bench.pairs.wordnet import read_wordnet
+
+    duals = dual_sets(read_curated(DATA_DIR / "curated_pairs.csv") + read_wordnet(DATA_DIR / "wordnet_pairs.csv"))
+    shot = re.compile(r"^(?:The opposite of )?(\S+?)(?: ->| is) (\S+?)\.?$")
+    n = 0
+    for item in load_items("all"):
+        if item.family != "few-shot":
+            continue
+        *lines, query = item.prompt.split("\n")
+        assert len(lines) == 3 and query.endswith((f" {item.cue} ->", f" {item.cue} is")) or query == f"{item.cue} ->"
+        shown = {w.lower() for line in lines for w in shot.match(line).groups()}
+        words = {item.cue, item.target, *item.other_duals, *item.target_other_duals}
+        banned = {w.lower() for w in words} | duals.get(item.cue.lower(), set()) | duals.get(item.target.lower(), set())
+        assert not shown & banned, item
+        n += 1
+    assert n > 1000
 
 
 def test_unknown_config_suggests_the_closest():

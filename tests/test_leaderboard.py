@@ -67,7 +67,8 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
         import make_baselines
     finally:
         sys.path.remove(str(REPO / "scripts"))
-    make_baselines.frequency_baseline(CONFIG, res, dataset_dir=dataset)
+    make_baselines.word_baseline("frequency", CONFIG, res, dataset_dir=dataset)
+    make_baselines.word_baseline("copy", CONFIG, res, dataset_dir=dataset)
     return res
 
 
@@ -118,21 +119,23 @@ def markdown_rows(text: str, header: str) -> list[list[str]]:
     return [re.split(r"(?<!\\)\|", line)[1:-1] for line in block.splitlines()[2:]]
 
 
-def test_rows_are_ranked_by_duality_accuracy(board_dir: Path) -> None:
+def test_rows_are_ranked_by_the_duality_score(board_dir: Path) -> None:
     board = build(board_dir)
     files = result_files(board_dir)
-    assert len(files) == 4 and not board.problems and not board.unranked
+    assert len(files) == 5 and not board.problems and not board.unranked
     section = board.sections[CONFIG]
-    accs = [e.metrics["duality_accuracy"] for e in section]
-    assert accs == sorted(accs, reverse=True)
-    on_disk = {load_result(f).model["id"]: load_result(f).metrics["duality_accuracy"] for f in files}
-    assert {e.model_id: e.metrics["duality_accuracy"] for e in section} == on_disk
+    scores = [e.metrics["duality_score"] for e in section]
+    assert scores == sorted(scores, reverse=True)
+    on_disk = {load_result(f).model["id"]: load_result(f).metrics["duality_score"] for f in files}
+    assert {e.model_id: e.metrics["duality_score"] for e in section} == on_disk
     rows = markdown_rows(board.markdown.read_text(), f"## Dataset config `{CONFIG}`")
-    assert len(rows) == 4 and len({len(r) for r in rows}) == 1
-    assert [r[4].strip() for r in rows] == [f"{a:.3f}" for a in accs]
+    assert len(rows) == 5 and len({len(r) for r in rows}) == 1
+    assert [r[4].strip() for r in rows] == [f"{a:.3f}" for a in scores]
+    copy = [r for r in rows if "baseline/copy" in r[1]][0]
+    assert copy[4].strip() == "0.000"  # the copy row never rates the dual above the cue
     ref = [r for r in rows if "baseline/frequency" in r[1]]
     assert ref[0][0].strip() == "ref" and "(reference)" in ref[0][1]
-    assert sorted(r[0].strip() for r in rows if r is not ref[0]) == ["1", "2", "3"]
+    assert sorted(r[0].strip() for r in rows if "baseline/" not in r[1]) == ["1", "2", "3"]
     text = board.markdown.read_text()
     assert "## Reference rows" in text and "never looks at the prompt" in text
     for e in section:  # each row links to its results file, relative to the output folder
@@ -153,7 +156,7 @@ def test_bad_files_are_reported_one_line_each_and_skipped(board_dir: Path, capsy
     (bad / "empty.json").write_text("")
     (bad / "binary.json").write_bytes(b"\xff\xfe\x00garbage")
     data = json.loads(text)
-    del data["metrics"]["duality_accuracy"]
+    del data["metrics"]["duality_score"]
     (bad / "no-accuracy.json").write_text(json.dumps(data))
     data = json.loads(text)
     data["breakdowns"]["category"] = ["not", "a", "dict"]
@@ -172,10 +175,10 @@ def test_bad_files_are_reported_one_line_each_and_skipped(board_dir: Path, capsy
         f"skipped bad/{p.name}" for p in bad.iterdir() if p.suffix == ".json"
     )
     assert any("truncated" in line for line in lines if "truncated.json" in line)
-    assert any("metrics.duality_accuracy" in line for line in lines)
-    assert "4 ranked rows" in out
+    assert any("metrics.duality_score" in line for line in lines)
+    assert "5 ranked rows" in out
     rows = markdown_rows((board_dir / "out" / "LEADERBOARD.md").read_text(), "## Dataset config")
-    assert len(rows) == 4
+    assert len(rows) == 5
 
 
 def test_text_from_results_is_escaped(board_dir: Path) -> None:

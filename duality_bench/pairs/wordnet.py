@@ -238,11 +238,14 @@ def read_table(path: str | Path) -> list[WordNetRow]:
 
 
 def read_wordnet(path: str | Path) -> list[DualPair]:
-    """Read the WordNet pairs table as DualPairs, in table order.
+    """Read the WordNet pairs table as tagged DualPairs, in table order.
 
     A word's other duals are all its other antonyms anywhere in the table, so that no valid
-    answer is ever used as a distractor.
+    answer is ever used as a distractor. Affix pairs (aware/unaware) get the category
+    `wordnet-affix`, so they are reported apart from the others (`wordnet-<pos>`).
     """
+    from duality_bench.pairs.tags import tag_pairs
+
     rows = read_table(path)
     antonyms: dict[str, set[str]] = defaultdict(set)
     for r in rows:
@@ -252,13 +255,15 @@ def read_wordnet(path: str | Path) -> list[DualPair]:
         DualPair(
             a=r.a,
             b=r.b,
-            category=f"wordnet-{r.pos}",
+            category="wordnet-affix" if tags.affix else f"wordnet-{r.pos}",
             source="wordnet",
             pos=r.pos,
             a_other_duals=tuple(sorted(antonyms[r.a] - {r.b})),
             b_other_duals=tuple(sorted(antonyms[r.b] - {r.a})),
             synset_a=r.synset_a,
             synset_b=r.synset_b,
+            tags=tags.names,
+            zipf=round(tags.zipf, 2),
         )
-        for r in rows
+        for r, tags in zip(rows, tag_pairs(rows), strict=True)
     ]
