@@ -42,14 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
         "several run one after another",
     )
     p.add_argument("--models-file", type=Path, help="a file of model specs, one per line (# comments allowed)")
-    p.add_argument("--config", default="all", help="dataset config: curated, wordnet or all (default: all)")
+    p.add_argument("--config", default="all", help="dataset config: all, curated, wordnet, wordnet-full (default: all)")
     p.add_argument("--limit", type=int, help="score only the first N items")
     p.add_argument("--category", action="append", default=[], help="only this category (repeatable)")
     p.add_argument(
         "--scoring",
-        default="next-token",
-        choices=("next-token", "sequence"),
-        help="next-token: exclude items with multi-token words (default); sequence: score them by log-prob",
+        default="sequence",
+        choices=("sequence", "next-token"),
+        help="sequence (default): every item, words of several tokens by their continuation's log-likelihood; "
+        "next-token: only items whose target and cue are one token each",
     )
     p.add_argument("--batch-size", default="auto", help="items per forward pass, or auto (halves on out-of-memory)")
     p.add_argument("--revision", help="hub revision (branch, tag or commit)")
@@ -90,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("model", help="hub id (gpt2), local folder, .gguf file, or an offline model: smollm2-135m")
     p.add_argument("--pairs", default="left-right", help="comma-separated pair ids, or 'all' (default: left-right)")
-    p.add_argument("--config", default="curated", help="dataset config: curated, wordnet or all (default: curated)")
+    p.add_argument("--config", default="curated", help="dataset config (default: curated)")
     p.add_argument("--directions", default="a->b,b->a", help="a->b, b->a, or a->b,b->a (default: both)")
     p.add_argument("--templates", default="", help="comma-separated template ids (default: all)")
     p.add_argument("--limit", type=int, help="analyse only the first N items")
@@ -137,7 +138,7 @@ def _build(args: argparse.Namespace) -> int:
         curated_path=args.curated or defaults.curated_path,
         wordnet_path=args.wordnet or defaults.wordnet_path,
         out_dir=args.out or defaults.out_dir,
-        tokenizer=args.tokenizer,
+        tokenizer=args.tokenizer or defaults.tokenizer,
     )
     summary = build_dataset(config)
     print(summary.table())
@@ -224,39 +225,39 @@ def _list(args: argparse.Namespace) -> int:
     from collections import Counter
 
     from duality_bench.dataset import CONFIGS, load_items
-    from duality_bench.templates import TEMPLATES, categories, check_category
+    from duality_bench.fewshot import FEW_SHOT_TEMPLATES
+    from duality_bench.templates import TEMPLATES, check_category
 
-    chosen = [check_category(args.category)] if args.category else list(categories())
     items = {c: load_items(c, args.dataset) for c in CONFIGS}
-    pairs = Counter()
-    seen = set()
-    for item in items["all"]:
-        if item.pair_id not in seen:
-            seen.add(item.pair_id)
-            pairs[item.category] += 1
+    known = tuple(dict.fromkeys(i.category for i in items["all"] + items["wordnet-full"]))
+    chosen = [check_category(args.category, known=known)] if args.category else list(known)
+    pairs = Counter(c for c, _ in {(i.category, i.pair_id) for i in items["all"]})
+    templates = Counter(c for c, _ in {(i.category, i.template_id) for i in items["all"]})
     n_items = Counter(i.category for i in items["all"])
-    print(f"{'category':<20} {'pairs':>6} {'templates':>9} {'items':>7}")
+    print(f"{'category (config all)':<22} {'pairs':>6} {'templates':>9} {'items':>7}")
     for cat in chosen:
-        n_templates = sum(t.category == cat for t in TEMPLATES)
-        print(f"{cat:<20} {pairs[cat]:>6} {n_templates:>9} {n_items[cat]:>7}")
+        print(f"{cat:<22} {pairs[cat]:>6} {templates[cat]:>9} {n_items[cat]:>7}")
     print()
     print("  ".join(f"{c}: {len(v)} items" for c, v in items.items()))
     if args.templates:
         print()
+        groups = {cat if not cat.startswith("wordnet-") else f"wordnet-{pos}" for cat in chosen for pos in "nvar"}
         for t in TEMPLATES:
-            if t.category in chosen:
+            if t.category in groups:
                 only = f"  [only {', '.join(t.pairs)}]" if t.pairs else ""
                 print(f"{t.id:<40} {t.text!r}{only}")
+        for f in FEW_SHOT_TEMPLATES:
+            print(f"{f.id:<40} {f.line * f.k + f.query!r}  [{f.k} demonstrations from curated pairs]")
     if args.tokenizer:
         from duality_bench.vocabulary import load_tokenizer, report_tokenizer
 
         tok = load_tokenizer(args.tokenizer)
         print()
         print(f"tokenizer {args.tokenizer}:")
-        print(f"{'config':<10} {'items':>7} {'single-token':>13} {'aligned':>8} {'both':>7}")
-        for c in ("curated", "wordnet"):
-            r = report_tokenizer(tok, items[c])
-            print(f"{c:<10} {r.items:>7} {r.single_token:>13} {r.aligned:>8} {r.single_token_and_aligned:>7}")
+        print(f"{'config':<13} {'items':>7} {'single-token':>13} {'aligned':>8} {'both':>7}")
+        for c, its in items.items():
+            r = report_tokenizer(tok, its)
+            print(f"{c:<13} {r.items:>7} {r.single_token:>13} {r.aligned:>8} {r.single_token_and_aligned:>7}")
     return 0
 
 

@@ -28,6 +28,8 @@ from duality_bench.results import (
     write_items_file,
 )
 
+# Bump when what a score means changes, so --resume never mixes scores of two scorers.
+SCORER_VERSION = 2
 AUTO_BATCH = {"cpu": 64, "mps": 128, "cuda": 512}
 
 
@@ -196,6 +198,7 @@ def _fingerprint(loaded: Any, config: EvalConfig, items: list[PromptItem], datas
         "dtype": loaded.dtype,
         "config": config.config,
         "scoring": config.scoring,
+        "scorer": SCORER_VERSION,
         "items_sha256": items_digest(items),
         "dataset_sha256": dataset_sha,
     }

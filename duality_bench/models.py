@@ -317,7 +317,7 @@ def forward_continuations(
     import torch
 
     rows = rows.to(prompt_mask.device)
-    cache.batch_select_indices(rows)
+    cache.batch_select_indices(rows.cpu())  # CPU indices index a cache spread over several devices too
     start = prompt_mask.sum(-1)[rows, None]  # [n_rows, 1] real prompt tokens
     position_ids = start + torch.arange(input_ids.shape[1], device=input_ids.device)[None, :]
     mask = torch.cat([prompt_mask[rows], attention_mask], dim=-1)  # [n_rows, prompt_len + cont_len]

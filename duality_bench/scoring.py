@@ -10,7 +10,6 @@ prompt is never recomputed). Single-token items are thereby scored exactly at th
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -67,22 +66,15 @@ def _words(item: PromptItem) -> tuple[str, ...]:
 
 
 def batches(prepared: Sequence[Prepared], batch_size: int) -> Iterator[list[Prepared]]:
-    """Length-sorted batches of at most `batch_size`, longest first, so the first batch is the one
-    that runs out of memory, if any.
+    """Length-sorted batches, longest first, so the first batch is the one that runs out of memory, if any.
 
-    Items are sorted by their longest continuation, then by prompt length, and a batch never
-    mixes items whose longest continuations differ: the continuation pass is padded to its
-    batch's longest continuation, and items whose words are all one token need no second pass.
+    Sorted by prompt length, then by longest continuation: the prompt pass is most of the work
+    and is padded to its batch's longest prompt; the continuation pass (rows of multi-token
+    words only) is padded to its batch's longest continuation.
     """
-    order = sorted(prepared, key=lambda p: (-_longest(p), -len(p.prompt_ids)))
-    for _, group in itertools.groupby(order, key=_longest):
-        group = list(group)
-        for start in range(0, len(group), batch_size):
-            yield group[start : start + batch_size]
-
-
-def _longest(p: Prepared) -> int:
-    return max(len(c) for c in p.continuations)
+    order = sorted(prepared, key=lambda p: (-len(p.prompt_ids), -max(len(c) for c in p.continuations)))
+    for start in range(0, len(order), batch_size):
+        yield order[start : start + batch_size]
 
 
 def left_pad(seqs: Sequence[Sequence[int]], pad_id: int, device: str) -> tuple[Any, Any]:
@@ -220,7 +212,7 @@ def score_all(
             half = max(1, len(batch) // 2)
             batch_size = half
             rest = [p for b in pending for p in b]
-            pending = [batch[:half], batch[half:], *batches(rest, half)]
+            pending = [batch[:half], batch[half:]] + [rest[i : i + half] for i in range(0, len(rest), half)]
     return batch_size
 
 

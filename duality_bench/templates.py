@@ -72,7 +72,7 @@ TEMPLATES: tuple[Template, ...] = (
     Template("searched_and", "location", "They searched {cue} and"),
     Template("people_could_not_hear", "location", "The people {cue} could not hear the people"),
     Template("the_one", "location", "The one {cue} is bigger than the one"),
-    Template("as_so", "location", "As {cue}, so", pairs=("above-below",)),
+    # "As above, so below" reads only one way; "As below, so" wants no particular word.
     # position: nouns for the parts or ends of a thing, after "the" (the top, the front)
     Template("all_the_way", "position", "It went all the way from the {cue} to the"),
     Template("at_or_at", "position", "Is it at the {cue} or at the"),
@@ -207,7 +207,7 @@ TEMPLATES: tuple[Template, ...] = (
     Template("win_some", "action", "You {cue} some, you", pairs=("win-lose",)),
     Template("give_and_take", "action", "Every relationship needs some {cue} and", pairs=("give-take",)),
     Template("easy_come", "action", "Easy {cue}, easy", pairs=("come-go",)),
-    Template("stock", "action", "Should I {cue} the stock or", pairs=("buy-sell",)),
+    # "Should I sell the stock or" wants "hold" as much as "buy": two right answers, dropped.
     Template("questions", "action", "You {cue} the questions, and I", pairs=("ask-answer",)),
     Template("door", "action", "Do I {cue} the door or", pairs=("push-pull", "open-close")),
     # abstract: abstract nouns without an article (life, death, war, peace)
@@ -250,22 +250,23 @@ TEMPLATES: tuple[Template, ...] = (
     Template("difference", "wordnet-n", "There is a difference between {cue} and"),
     Template("neither_nor", "wordnet-n", "It was neither {cue} nor"),
     Template("came_down_to", "wordnet-n", "It came down to {cue} versus"),
-    Template("is_it_or", "wordnet-n", "Is it {cue} or"),  # "Compare {cue} with" invites any noun
-    Template("opposite_of", "wordnet-v", "The opposite of {cue} is"),
+    Template("choice_between", "wordnet-n", "It was a choice between {cue} and"),  # "Compare with" invites any noun
+    # "The opposite of admit is" invites "to" before the verb; "Is it legal or" invites "not".
+    Template("some_others", "wordnet-v", "Some of them {cue}, and others"),
     Template("either_or", "wordnet-v", "You can either {cue} or"),
     Template("will_not", "wordnet-v", "They will not {cue}; they will"),
     Template("time_to", "wordnet-v", "It is time to {cue}, not to"),
     Template("easier", "wordnet-v", "It is easier to {cue} than to"),
     Template("opposite_of", "wordnet-a", "The opposite of {cue} is"),
     Template("neither_nor", "wordnet-a", "It was neither {cue} nor"),
-    Template("is_it_or", "wordnet-a", "Is it {cue} or"),
-    Template("not_but", "wordnet-a", "It was not {cue} but"),
+    Template("call_it", "wordnet-a", "Some call it {cue}; others call it"),
+    Template("not_but", "wordnet-a", "It was not {cue} but rather", version=2),  # "not easy but we managed"
     Template("some_some", "wordnet-a", "Some of them are {cue}, and some are"),
     Template("opposite_of", "wordnet-r", "The opposite of {cue} is"),
     Template("not_but", "wordnet-r", "Not {cue}, but"),
     Template("done_not", "wordnet-r", "It was done {cue}, not"),
     Template("done_neither", "wordnet-r", "It was done neither {cue} nor"),
-    Template("did_they_act", "wordnet-r", "Did they act {cue} or"),  # "rather than" invites a verb
+    Template("some_act", "wordnet-r", "Some act {cue}, others act"),  # "acted X rather than" invites a verb
 )
 
 
@@ -285,9 +286,11 @@ def get_template(template_id: str, templates: tuple[Template, ...] = TEMPLATES) 
     raise TemplateError(f"unknown template {template_id!r}{hint}")
 
 
-def check_category(category: str, templates: tuple[Template, ...] = TEMPLATES) -> str:
-    """Return `category` if some template renders it, else raise naming the closest one."""
-    known = categories(templates)
+def check_category(
+    category: str, templates: tuple[Template, ...] = TEMPLATES, known: tuple[str, ...] | None = None
+) -> str:
+    """Return `category` if some template renders it (or it is `known`), else raise naming the closest one."""
+    known = known if known is not None else categories(templates)
     if category in known:
         return category
     close = difflib.get_close_matches(category, known, n=3)

@@ -59,3 +59,35 @@ def tiny_llama_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
         bos_token_id=gpt2_tokenizer.bos_token_id,
     )
     return _save(LlamaForCausalLM(config), gpt2_tokenizer, tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="session")
+def small_vocab_llama_dir(tmp_path_factory) -> Path:
+    """A 2-layer Llama with a byte-level BPE of 600 tokens trained here: it splits other words than GPT-2's."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    from duality_bench.dataset import load_items
+
+    texts = [f"{i.prompt} {i.target}" for i in load_items("all")[::7]]
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=600, special_tokens=["<eos>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    bpe.train_from_iterator(texts, trainer)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<eos>")
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        vocab_size=len(tokenizer),
+        max_position_embeddings=128,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    return _save(LlamaForCausalLM(config), tokenizer, tmp_path_factory.mktemp("small-vocab-llama"))

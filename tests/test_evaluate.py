@@ -76,9 +76,19 @@ def test_sequence_scoring_matches_manual_log_probs(tiny_gpt2_dir, tmp_path, cura
         assert not s.single_token
 
 
+def test_default_scoring_covers_every_item_whatever_the_tokenizer(tiny_gpt2_dir, small_vocab_llama_dir, tmp_path):
+    items = load_items("all")[::97]
+    runs = [_run(str(d), tmp_path / d.name, items) for d in (tiny_gpt2_dir, small_vocab_llama_dir)]
+    for run in runs:
+        assert [s.item_id for s in run.scores] == [i.id for i in items] and run.excluded["count"] == 0
+        assert run.metrics["n"] == len(items) and 0 < run.metrics["n_single_token"] < len(items)
+    gpt2_multi, llama_multi = ({s.item_id for s in run.scores if not s.single_token} for run in runs)
+    assert gpt2_multi != llama_multi  # the tokenizers split different words, the items scored are the same
+
+
 def test_next_token_scoring_excludes_multi_token_items(tiny_gpt2_dir, tmp_path):
     items = load_items("wordnet")[:200]
-    result = _run(str(tiny_gpt2_dir), tmp_path, items)
+    result = _run(str(tiny_gpt2_dir), tmp_path, items, scoring="next-token")
     excluded = set(result.excluded["ids"])
     assert result.excluded["count"] == len(excluded) > 0
     assert len(result.scores) + len(excluded) == len(items)

@@ -147,10 +147,12 @@ def test_scores_do_not_depend_on_batch_size(tiny, prepared):
             assert (other.target_rank, other.top1, other.other_dual) == (ref.target_rank, ref.top1, ref.other_dual)
 
 
-def test_batches_group_by_continuation_length(prepared):
-    sizes = [max(len(c) for p in b for c in p.continuations) for b in batches(prepared, 3)]
-    assert sizes == sorted(sizes, reverse=True)
-    assert sorted(p.item.id for b in batches(prepared, 3) for p in b) == sorted(p.item.id for p in prepared)
+def test_batches_are_length_sorted_and_full(prepared):
+    got = list(batches(prepared, 3))
+    assert [len(b) for b in got] == [3, 3, 2]
+    keys = [(len(p.prompt_ids), max(len(c) for c in p.continuations)) for b in got for p in b]
+    assert keys == sorted(keys, reverse=True)
+    assert sorted(p.item.id for b in got for p in b) == sorted(p.item.id for p in prepared)
 
 
 def test_single_token_batch_needs_one_pass(tiny, prepared, monkeypatch):
