@@ -70,7 +70,7 @@ class BuildSummary:
 def build_dataset(config: BuildConfig | None = None) -> BuildSummary:
     """Read the pair tables, render every template in both directions, write the folder."""
     from duality_bench.controls import add_controls, dual_sets, word_pool
-    from duality_bench.pairs.tags import CORE_MIN_ZIPF, is_affix_pair
+    from duality_bench.pairs.tags import in_core_by_names, is_affix_pair
 
     config = config or BuildConfig()
     for t in config.templates:
@@ -78,7 +78,7 @@ def build_dataset(config: BuildConfig | None = None) -> BuildSummary:
     curated = read_curated(config.curated_path, categories=categories(config.templates))
     full = _read_wordnet(config.wordnet_path)
     _check_named_pairs(config.templates, curated + full)
-    core = [p for p in full if not {"multiword", "proper"} & set(p.tags) and (p.zipf or 0) >= CORE_MIN_ZIPF]
+    core = [p for p in full if in_core_by_names(p.tags, p.zipf)]
     curated_words = {frozenset((p.a.lower(), p.b.lower())) for p in curated}
     pairs = {
         "curated": curated,

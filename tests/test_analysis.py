@@ -342,7 +342,7 @@ def test_cli_writes_report_json_and_figures(tiny_gpt2_dir, tmp_path, capsys):
     from duality_bench.cli import main
 
     out = tmp_path / "out"
-    templates = "spatial.went_then_went.v1,spatial.not_but.v1"
+    templates = "spatial.went_then_went.v1,spatial.not_but.v2"
     argv = ["analyze", str(tiny_gpt2_dir), "--pairs", "left-right,up-down", "--templates", templates, "--out", str(out)]
     assert main(argv) == 0
     assert "| left-right a->b |" in capsys.readouterr().out

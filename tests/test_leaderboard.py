@@ -230,7 +230,7 @@ def test_current_build_comes_from_the_dataset_folder(board_dir: Path) -> None:
     (other / "sha256sums.txt").write_text(re.sub(r"^[0-9a-f]{64}", "f" * 64, sums, flags=re.M))
     board = build(board_dir, dataset_dir=other)
     assert not board.sections and {e.status for e in board.entries} == {"stale"}
-    assert len(markdown_rows(board.markdown.read_text(), "## Not ranked")) == 4
+    assert len(markdown_rows(board.markdown.read_text(), "## Not ranked")) == 5
 
 
 def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -339,10 +339,11 @@ def test_page_in_chromium(board_dir: Path, browser, tmp_path: Path) -> None:
     open_page(browser, board.html)
     table = f"table-{CONFIG}"
     names = column(browser, table, 2, attr="")
-    assert len(names) == 4 and any(n.startswith(HOSTILE) for n in names)
+    assert len(names) == 5 and any(n.startswith(HOSTILE) for n in names)
 
     heads = browser.find_elements("css selector", f"#{table} thead th")
-    acc_col = [h.text for h in heads].index("duality acc.") + 1
+    acc_col = [h.text for h in heads].index("duality score") + 1
+    assert "mean over categories" in heads[acc_col - 1].get_attribute("title")  # the definition on hover
     heads[acc_col - 1].click()
     ascending = [float(v) for v in column(browser, table, acc_col)]
     assert ascending == sorted(ascending) and heads[acc_col - 1].get_attribute("aria-sort") == "ascending"
@@ -354,7 +355,7 @@ def test_page_in_chromium(board_dir: Path, browser, tmp_path: Path) -> None:
     plots = browser.find_elements("css selector", "div.plot")
     assert len(plots) == 4 and all(p.get_attribute("class").count("js-plotly-plot") for p in plots)
     points = browser.find_elements("css selector", f"#plot-{CONFIG}-params .scatterlayer .point")
-    assert len(points) == 3  # every row but the frequency one, which has no parameter count
+    assert len(points) == 3  # every row but the frequency and copy ones, which have no parameter count
     labels = [t.get_attribute("textContent") for t in browser.find_elements("css selector", ".textpoint text")]
     assert HOSTILE in labels  # the hostile name is drawn as text
     bars = browser.find_elements("css selector", f"#plot-{CONFIG}-categories .barlayer .point")

@@ -179,7 +179,12 @@ def in_core(tags: PairTags, min_zipf: float = CORE_MIN_ZIPF) -> bool:
 
     Affix pairs are in the core; they are reported as a category of their own.
     """
-    return not tags.multiword and not tags.proper and tags.zipf >= min_zipf
+    return in_core_by_names(tags.names, tags.zipf, min_zipf)
+
+
+def in_core_by_names(names: Sequence[str], zipf: float | None, min_zipf: float = CORE_MIN_ZIPF) -> bool:
+    """`in_core` from a pair's tag names and Zipf frequency, as a `DualPair` carries them."""
+    return "multiword" not in names and "proper" not in names and (zipf or 0.0) >= min_zipf
 
 
 def zipf_report(

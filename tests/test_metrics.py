@@ -1,0 +1,77 @@
+"""The headline metrics on hand-made scores: the numbers can be worked out on paper."""
+
+from __future__ import annotations
+
+import pytest
+
+from duality_bench.metrics import breakdown, score_frame, summarize
+from duality_bench.records import ItemScore, PromptItem
+
+
+def _item(n: int, category: str, source: str = "curated", family: str = "zero-shot") -> PromptItem:
+    return PromptItem(
+        id=f"p{n}|t|a->b",
+        pair_id=f"p{n}",
+        template_id="t",
+        category=category,
+        source=source,
+        pos="a",
+        cue="cue",
+        target="dual",
+        distractor="cue",
+        other_duals=("other",),
+        prompt=f"prompt {n}",
+        corrupted_prompt=f"corrupted {n}",
+        direction="a->b",
+        control="control",
+        family=family,
+    )
+
+
+def _score(item: PromptItem, target: float, cue: float, control: float, other: float) -> ItemScore:
+    return ItemScore(
+        item_id=item.id,
+        target_logit=target,
+        distractor_logit=cue,
+        target_logprob=target,
+        distractor_logprob=cue,
+        logit_diff=target - cue,
+        target_rank=0 if target >= max(cue, control, other) else 1,
+        top1=target >= max(cue, control, other),
+        single_token=True,
+        control_logprob=control,
+        control_diff=target - control,
+        other_dual="other",
+        other_dual_logprob=other,
+    )
+
+
+def test_the_duality_score_weighs_categories_alike_and_control_and_any_dual_are_reported_apart():
+    # A big curated category the model gets right, a small one it gets wrong, and a WordNet one at half.
+    items = [_item(n, "big") for n in range(8)] + [_item(8, "small"), _item(9, "wordnet-a", "wordnet")]
+    items += [_item(10, "wordnet-a", "wordnet"), _item(11, "wordnet-affix", "wordnet", "few-shot")]
+    scores = [_score(i, -1.0, -2.0, -3.0, -9.0) for i in items[:8]]  # right
+    scores += [_score(items[8], -2.0, -1.0, -3.0, -0.5)]  # wrong, but another dual beats the cue
+    scores += [_score(items[9], -1.0, -2.0, -0.5, -9.0), _score(items[10], -2.0, -1.0, -3.0, -9.0)]
+    scores += [_score(items[11], -1.0, -1.0, -1.0, -9.0)]  # ties: half credit each
+    m = summarize(score_frame(items, scores), n_boot=50)
+    assert m["duality_accuracy"] == pytest.approx(9.5 / 12)  # the item-level share
+    assert m["duality_score"] == pytest.approx((1 + 0 + 0.5 + 0.5) / 4)  # per category, then the mean
+    assert m["curated_score"] == pytest.approx(0.5) and m["wordnet_score"] == pytest.approx(0.5)
+    assert m["affix_accuracy"] == pytest.approx(0.5)
+    assert m["control_accuracy"] == pytest.approx(10.5 / 12)
+    assert m["control_score"] == pytest.approx((1 + 1 + 0.5 + 0.5) / 4)
+    assert m["any_dual_accuracy"] == pytest.approx(10.5 / 12)
+    assert m["family_score"] == {"few-shot": 0.5, "zero-shot": pytest.approx((1 + 0 + 0.5) / 3)}
+
+
+def test_top1_and_rank_count_single_token_items_only():
+    items = [_item(n, "c") for n in range(3)]
+    scores = [_score(items[0], -1.0, -2.0, -3.0, -9.0), _score(items[1], -3.0, -2.0, -1.0, -9.0)]
+    multi = _score(items[2], -5.0, -6.0, -7.0, -9.0)
+    scores.append(ItemScore(**{**multi.__dict__, "single_token": False, "target_rank": None, "top1": None}))
+    frame = score_frame(items, scores)
+    m = summarize(frame, n_boot=50)
+    assert m["n"] == 3 and m["n_single_token"] == 2 and m["top1_accuracy"] == pytest.approx(0.5)
+    row = breakdown(frame, "category")["c"]
+    assert row["top1_accuracy"] == pytest.approx(0.5) and row["duality_accuracy"] == pytest.approx(2 / 3)
