@@ -28,7 +28,7 @@ REFERENCES = ("baseline__random-gpt2-small", "baseline__frequency", "baseline__c
 SUBSAMPLE = 10  # every 10th item of `all`
 LEFT_MARGIN = 5.349  # "I have two hands, my right hand and my" -> " left" over " right"
 # The duality score on every 10th item of `all`, from the committed items files.
-MEASURED = {"smollm2-135m": None, "gemma3-270m": None}
+MEASURED = {"smollm2-135m": 0.6104, "gemma3-270m": 0.6508}
 
 
 def _needs(module: str) -> None:
