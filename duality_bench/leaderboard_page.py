@@ -168,7 +168,10 @@ def _table(section: tuple[Entry, ...], table_id: str) -> str:
     heads = [("#", "num", ""), ("model", "text", ""), ("revision", "text", ""), ("params", "num", "")]
     heads += [(name, "num", text) for name, text, _ in METRIC_COLUMNS]
     heads += [("logit diff [95% CI]", "num", help_text["logit diff"])]
-    heads += [(f"{c} acc.", "num", f"duality accuracy on category {c}") for c in cats]
+    heads += [
+        (f"{c} acc.", "num", f"accuracy on category {c}: share of its items where the dual is rated above the cue")
+        for c in cats
+    ]
     heads += [("scored / excluded", "num", help_text["scored / excluded"]), ("results", "text", "")]
     head_cells = "".join(
         f'<th class="{"text" if kind == "text" else "num"}" data-type="{kind}"'

@@ -61,7 +61,7 @@ def category_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
                 hovertemplate="%{x}: %{y:.3f}<extra>%{fullData.name}</extra>",
             )
         )
-    fig.update_layout(barmode="group", yaxis={"title": {"text": "duality accuracy"}, "range": [0, 1]})
+    fig.update_layout(barmode="group", yaxis={"title": {"text": "accuracy: dual above the cue"}, "range": [0, 1]})
     return _finish(fig)
 
 
@@ -164,8 +164,8 @@ def _clean(obj: Any) -> Any:
 
 # (kind, title, the text above the plot (HTML, written here), the function that makes the figure)
 FIGURES: tuple[tuple[str, str, str, Callable[[tuple[Entry, ...]], dict[str, Any] | None]], ...] = (
-    ("params", "Duality accuracy against parameter count", "", params_figure),
-    ("categories", "Duality accuracy per category", "", category_figure),
+    ("params", "Duality score against parameter count", "", params_figure),
+    ("categories", "Accuracy (dual above the cue) per category", "", category_figure),
     (
         "asymmetry",
         "Asymmetry",
