@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from duality_bench.records import DualPair, PromptItem
-from duality_bench.templates import TemplateError
+from duality_bench.templates import TemplateError, render_pair
 
 FAMILY = "few-shot"
 
@@ -62,38 +62,15 @@ def render_few_shot(
     """Both directions of `pair` under a few-shot template. `duals` (word -> every dual it has in
     any table, lower case) keeps every dual of the cue and the target out of the demonstrations."""
     duals = duals or {}
-    items = []
-    for direction, cue, target, others, target_others in (
-        ("a->b", pair.a, pair.b, pair.a_other_duals, pair.b_other_duals),
-        ("b->a", pair.b, pair.a, pair.b_other_duals, pair.a_other_duals),
-    ):
+
+    def prompts(cue: str, target: str, others: tuple[str, ...], target_others: tuple[str, ...]) -> tuple[str, str]:
         avoid = {w.lower() for w in (cue, target, *others, *target_others)}
         avoid |= duals.get(cue.lower(), set()) | duals.get(target.lower(), set())
         shots = _demonstrations(template, cue, pair.pos, pool, avoid)
         head = "".join(template.line.format(cue=a, dual=b) for a, b in shots)
-        prompt = head + template.query.format(cue=cue)
-        corrupted = head + template.query.format(cue=target)
-        items.append(
-            PromptItem(
-                id=f"{pair.id}|{template.id}|{direction}",
-                pair_id=pair.id,
-                template_id=template.id,
-                category=pair.category,
-                source=pair.source,
-                pos=pair.pos,
-                cue=cue,
-                target=target,
-                distractor=cue,
-                other_duals=tuple(w for w in others if w not in (cue, target)),
-                prompt=prompt,
-                corrupted_prompt=corrupted,
-                direction=direction,
-                target_other_duals=tuple(w for w in target_others if w not in (cue, target)),
-                family=FAMILY,
-                tags=pair.tags,
-            )
-        )
-    return items
+        return head + template.query.format(cue=cue), head + template.query.format(cue=target)
+
+    return render_pair(pair, template.id, prompts, family=FAMILY)
 
 
 def _demonstrations(

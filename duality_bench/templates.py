@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from duality_bench.errors import DualityBenchError
@@ -315,19 +316,34 @@ def check_template(template: Template) -> None:
 def render(template: Template, pair: DualPair) -> list[PromptItem]:
     """Both directions of `pair` under `template`: a->b (cue a, target b) and b->a."""
     check_template(template)
+
+    def prompts(cue: str, target: str, others: tuple[str, ...], target_others: tuple[str, ...]) -> tuple[str, str]:
+        prompt, corrupted = template.text.replace(SLOT, cue), template.text.replace(SLOT, target)
+        _check_one_slot_differs(template, prompt, corrupted)
+        return prompt, corrupted
+
+    return render_pair(pair, template.id, prompts)
+
+
+def render_pair(
+    pair: DualPair,
+    template_id: str,
+    prompts: Callable[[str, str, tuple[str, ...], tuple[str, ...]], tuple[str, str]],
+    family: str = "zero-shot",
+) -> list[PromptItem]:
+    """The a->b (cue a, target b) and b->a items of `pair`; `prompts(cue, target, cue's other
+    duals, target's other duals)` gives the clean and the corrupted prompt."""
     items = []
     for direction, cue, target, others, target_others in (
         ("a->b", pair.a, pair.b, pair.a_other_duals, pair.b_other_duals),
         ("b->a", pair.b, pair.a, pair.b_other_duals, pair.a_other_duals),
     ):
-        prompt = template.text.replace(SLOT, cue)
-        corrupted = template.text.replace(SLOT, target)
-        _check_one_slot_differs(template, prompt, corrupted)
+        prompt, corrupted = prompts(cue, target, others, target_others)
         items.append(
             PromptItem(
-                id=f"{pair.id}|{template.id}|{direction}",
+                id=f"{pair.id}|{template_id}|{direction}",
                 pair_id=pair.id,
-                template_id=template.id,
+                template_id=template_id,
                 category=pair.category,
                 source=pair.source,
                 pos=pair.pos,
@@ -339,6 +355,7 @@ def render(template: Template, pair: DualPair) -> list[PromptItem]:
                 corrupted_prompt=corrupted,
                 direction=direction,
                 target_other_duals=tuple(w for w in target_others if w not in (cue, target)),
+                family=family,
                 tags=pair.tags,
             )
         )

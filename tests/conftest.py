@@ -40,9 +40,8 @@ def tiny_gpt2_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
     return _save(GPT2LMHeadModel(config), gpt2_tokenizer, tmp_path_factory.mktemp("tiny-gpt2"))
 
 
-@pytest.fixture(scope="session")
-def tiny_llama_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
-    """A 2-layer Llama (rotary positions) with random weights and GPT-2's tokenizer."""
+def _tiny_llama(tokenizer, max_positions: int):
+    """A 2-layer Llama (rotary positions, grouped-query attention) with random weights from seed 0."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -53,20 +52,25 @@ def tiny_llama_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,
-        vocab_size=len(gpt2_tokenizer),
-        max_position_embeddings=64,
-        eos_token_id=gpt2_tokenizer.eos_token_id,
-        bos_token_id=gpt2_tokenizer.bos_token_id,
+        vocab_size=len(tokenizer),
+        max_position_embeddings=max_positions,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.bos_token_id,
     )
-    return _save(LlamaForCausalLM(config), gpt2_tokenizer, tmp_path_factory.mktemp("tiny-llama"))
+    return LlamaForCausalLM(config)
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
+    """A 2-layer Llama (rotary positions) with random weights and GPT-2's tokenizer."""
+    return _save(_tiny_llama(gpt2_tokenizer, 64), gpt2_tokenizer, tmp_path_factory.mktemp("tiny-llama"))
 
 
 @pytest.fixture(scope="session")
 def small_vocab_llama_dir(tmp_path_factory) -> Path:
     """A 2-layer Llama with a byte-level BPE of 600 tokens trained here: it splits other words than GPT-2's."""
-    import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast
 
     from duality_bench.dataset import load_items
 
@@ -79,15 +83,4 @@ def small_vocab_llama_dir(tmp_path_factory) -> Path:
     )
     bpe.train_from_iterator(texts, trainer)
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<eos>")
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        vocab_size=len(tokenizer),
-        max_position_embeddings=128,
-        eos_token_id=tokenizer.eos_token_id,
-    )
-    return _save(LlamaForCausalLM(config), tokenizer, tmp_path_factory.mktemp("small-vocab-llama"))
+    return _save(_tiny_llama(tokenizer, 128), tokenizer, tmp_path_factory.mktemp("small-vocab-llama"))
