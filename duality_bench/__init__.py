@@ -1,39 +1,46 @@
 """duality-bench: how well do language models complete dual opposites (left/right, up/down)?
 
-The public API is imported lazily so that `duality-bench --help` never loads torch.
+The stages, each a subpackage: `data` (pairs -> templates -> dataset), `evaluation` (models ->
+scoring -> metrics -> results files), `leaderboard` (results files -> ranked pages) and
+`analysis` (circuits). `results` is the results-file format they share.
+
+The public API below is imported on first use, so that `import duality_bench.cli` (and so
+`duality-bench --help`) never loads torch.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-__version__ = "0.1.0"
-
-# Imported eagerly (it imports nothing heavy) so that `duality_bench.evaluate` is the function,
-# not the submodule of the same name.
-from duality_bench.evaluate import EvalConfig, evaluate  # noqa: E402
-
 _EXPORTS = {
-    "build_dataset": "duality_bench.dataset",
-    "BuildConfig": "duality_bench.dataset",
-    "load": "duality_bench.dataset",
-    "load_items": "duality_bench.dataset",
-    "report_tokenizer": "duality_bench.vocabulary",
-    "DualPair": "duality_bench.records",
-    "PromptItem": "duality_bench.records",
-    "ItemScore": "duality_bench.records",
-    "RunResult": "duality_bench.records",
+    "evaluate": "duality_bench.evaluation.run",
+    "EvalConfig": "duality_bench.evaluation.run",
+    "build_dataset": "duality_bench.data.build",
+    "BuildConfig": "duality_bench.data.dataset",
+    "load": "duality_bench.data.dataset",
+    "load_items": "duality_bench.data.dataset",
+    "report_tokenizer": "duality_bench.data.vocabulary",
+    "DualPair": "duality_bench.data.records",
+    "PromptItem": "duality_bench.data.records",
+    "ItemScore": "duality_bench.results",
+    "RunResult": "duality_bench.results",
+    "load_result": "duality_bench.results",
+    "build_leaderboard": "duality_bench.leaderboard",
+    "LeaderboardConfig": "duality_bench.leaderboard",
     "DualityBenchError": "duality_bench.errors",
     "analyze": "duality_bench.analysis",
     "AnalysisConfig": "duality_bench.analysis",
 }
 
-__all__ = ["__version__", "EvalConfig", "evaluate", *_EXPORTS]
+__all__ = ["__version__", *_EXPORTS]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        import importlib
+    if name == "__version__":
+        from duality_bench.provenance import package_version
 
+        return package_version()
+    if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'duality_bench' has no attribute {name!r}")

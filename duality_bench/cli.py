@@ -131,7 +131,7 @@ def run() -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from duality_bench.dataset import BuildConfig, build_dataset
+    from duality_bench.data.dataset import BuildConfig, build_dataset
 
     defaults = BuildConfig()
     config = BuildConfig(
@@ -148,8 +148,8 @@ def _build(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from duality_bench.errors import DualityBenchError
-    from duality_bench.evaluate import EvalConfig, distributed_state
-    from duality_bench.sweep import read_models_file, run_sweep, sweep_table
+    from duality_bench.evaluation.run import EvalConfig, distributed_state
+    from duality_bench.evaluation.sweep import read_models_file, run_sweep, sweep_table
 
     if args.num_processes > 1:
         return _relaunch(args.argv, args.num_processes)
@@ -224,9 +224,9 @@ def _relaunch(argv: list[str], num_processes: int) -> int:
 def _list(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from duality_bench.dataset import CONFIGS, load_items
-    from duality_bench.fewshot import FEW_SHOT_TEMPLATES
-    from duality_bench.templates import TEMPLATES, check_category
+    from duality_bench.data.dataset import CONFIGS, load_items
+    from duality_bench.data.fewshot import FEW_SHOT_TEMPLATES
+    from duality_bench.data.templates import TEMPLATES, check_category
 
     items = {c: load_items(c, args.dataset) for c in CONFIGS}
     known = tuple(dict.fromkeys(i.category for i in items["all"] + items["wordnet-full"]))
@@ -249,7 +249,7 @@ def _list(args: argparse.Namespace) -> int:
         for f in FEW_SHOT_TEMPLATES:
             print(f"{f.id:<40} {f.line * f.k + f.query!r}  [{f.k} demonstrations from curated pairs]")
     if args.tokenizer:
-        from duality_bench.vocabulary import load_tokenizer, report_tokenizer
+        from duality_bench.data.vocabulary import load_tokenizer, report_tokenizer
 
         tok = load_tokenizer(args.tokenizer)
         print()
@@ -262,7 +262,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _leaderboard(args: argparse.Namespace) -> int:
-    from duality_bench.leaderboard import LeaderboardConfig, build_leaderboard
+    from duality_bench.leaderboard.board import LeaderboardConfig, build_leaderboard
 
     board = build_leaderboard(LeaderboardConfig(results=args.results, out=args.out, dataset_dir=args.dataset))
     for line in board.problems:

@@ -1,149 +1,350 @@
-"""Results files: the run's JSON summary, and the per-item scores (jsonl) that double as the
-resume file.
+"""The results-file format: what one run measured and where it came from, as typed records.
 
-The items file starts with a header line naming what the run is (model, dataset digest,
-scoring), then one line per scored item, appended and flushed batch by batch, so a run that
-dies keeps everything it scored. When the run ends it is rewritten in dataset order.
+Written by the evaluator, read by the leaderboard and the dataset card's template audit. A leaf
+module (it imports only `errors`), so every stage may use it.
+
+`RunResult.from_json` is the one way in: it checks every field's type, that numbers are finite,
+that accuracies and rates lie in [0, 1] and that counts are non-negative integers, and names the
+first field that is wrong in one line. The JSON stays a plain nested object (`pd.json_normalize`
+flattens it). Format 1 files (key `schema_version`, run options under `config`, options' dataset
+config under `config`) still load; format 2 writes `format`, `options` and `options.dataset`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
-from dataclasses import asdict, fields
+import types
+import typing
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 from duality_bench.errors import DualityBenchError
-from duality_bench.records import ItemScore, RunResult
 
-SCHEMA_VERSION = 1
-SCORE_FIELDS = tuple(f.name for f in fields(ItemScore))
+FORMAT = 2
+UNIT = {"range": (0.0, 1.0)}  # field metadata: a share, in [0, 1]
+COUNT = {"range": (0, math.inf)}  # field metadata: a count, >= 0
 
 
 class ResultsError(DualityBenchError, ValueError):
     """A results or items file that cannot be read."""
 
 
-def items_path(result_path: str | Path) -> Path:
-    p = Path(result_path)
-    return p.with_name(p.stem + ".items.jsonl")
+def _unit(default: Any = None) -> Any:
+    return field(default=default, metadata=UNIT)
 
 
-def default_result_path(model_id: str, config: str, root: str | Path = "results") -> Path:
-    """results/<org__model>/<config>.json"""
-    return Path(root) / model_id.strip("/").replace("/", "__") / f"{config}.json"
+def _count(default: Any = MISSING) -> Any:
+    return field(default=default, metadata=COUNT)
+
+
+@dataclass(frozen=True)
+class ItemScore:
+    """What one model did on one item.
+
+    Log-probs are of the whole continuation (`" " + word` after the prompt): for a one-token
+    word that is the next token's log-prob, for a longer word the sum over its tokens. Logits
+    are the first token's. For single-token items logit_diff is the logit difference, which
+    equals the log-prob difference; otherwise it is the log-prob difference.
+    """
+
+    item_id: str
+    target_logit: float
+    distractor_logit: float
+    target_logprob: float
+    distractor_logprob: float
+    logit_diff: float  # target - distractor
+    target_rank: int | None  # 0 = the model's argmax next token; None unless single_token
+    top1: bool | None  # target is the argmax next token; None unless single_token
+    single_token: bool  # target and distractor are one token each for this tokenizer
+    control_logprob: float | None = None  # the item's control word
+    control_diff: float | None = None  # target - control, log-probs
+    other_dual: str | None = None  # the cue's best-scoring other dual, if it has any
+    other_dual_logprob: float | None = None
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str
+    spec: str
+    revision: str | None  # hub commit, package version, or file digest
+    dtype: str
+    device: str
+    n_params: int | None = _count(None)  # None: not a network (the word-level reference rows)
+    architecture: str | None = None
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    id: str
+    name: str
+    config: str  # curated | wordnet | wordnet-full | all
+    sha256: str | None  # of the config's parquet file; None when items were given directly
+    items_sha256: str | None = None
+    n_items: int = _count(0)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The options a run was given (`EvalConfig`), and how it ran."""
+
+    dataset: str
+    limit: int | None = None
+    categories: tuple[str, ...] = ()
+    scoring: str = "sequence"
+    batch_size: int | None = None
+    revision: str | None = None
+    dtype: str = "auto"
+    device: str = "auto"
+    device_map: str | None = None
+    trust_remote_code: bool = False
+    output: str | None = None
+    resume: bool = False
+    overwrite: bool = False
+    seed: int = 0
+    n_bootstrap: int = 1000
+    dataset_dir: str | None = None
+    processes: int = 1
+    items_file: str | None = None  # per-item scores, beside the results file
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a breakdown (per category, template, pair, ...)."""
+
+    n: int = _count()
+    duality_accuracy: float | None = _unit()
+    control_accuracy: float | None = _unit()
+    any_dual_accuracy: float | None = _unit()
+    top1_accuracy: float | None = _unit()
+    logit_diff: float | None = None
+
+
+@dataclass(frozen=True)
+class Asymmetry:
+    pairs: int = _count(0)
+    mean_abs_acc_asym: float | None = _unit()
+    mean_abs_ld_asym: float | None = None
+    most_asymmetric: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class CueRow:
+    n: int = _count()
+    prefers_other_dual: float | None = _unit()
+    other_dual: str | None = None
+
+
+@dataclass(frozen=True)
+class OtherDuals:
+    n: int = _count(0)
+    prefers_other_dual: float | None = _unit()
+    by_cue: dict[str, CueRow] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """The headline numbers (see `evaluation.metrics.summarize`)."""
+
+    n: int = _count()
+    duality_score: float | None = _unit()
+    curated_score: float | None = _unit()
+    wordnet_score: float | None = _unit()
+    affix_accuracy: float | None = _unit()
+    control_score: float | None = _unit()
+    any_dual_score: float | None = _unit()
+    family_score: dict[str, float | None] = field(default_factory=dict, metadata=UNIT)
+    duality_accuracy: float | None = _unit()
+    control_accuracy: float | None = _unit()
+    any_dual_accuracy: float | None = _unit()
+    logit_diff: float | None = None
+    logit_diff_ci95: tuple[float, float] | None = None
+    control_logit_diff: float | None = None
+    n_single_token: int = _count(0)
+    top1_accuracy: float | None = _unit()
+    median_target_rank: float | None = field(default=None, metadata=COUNT)
+    asymmetry: Asymmetry = field(default_factory=Asymmetry)
+    other_duals: OtherDuals = field(default_factory=OtherDuals)
+
+
+@dataclass(frozen=True)
+class Excluded:
+    count: int = _count(0)
+    reason: str = ""
+    ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A whole evaluation: provenance, aggregate metrics, breakdowns and the item scores."""
+
+    model: ModelInfo
+    dataset: DatasetInfo
+    package_version: str
+    git_hash: str | None
+    options: RunOptions
+    date: str
+    metrics: Metrics
+    breakdowns: dict[str, dict[str, Row]]  # by -> value -> row; by is category, template_id, pair, ...
+    excluded: Excluded
+    scores: tuple[ItemScore, ...] = field(default=(), repr=False)  # kept in the items file, not the JSON
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["scores"]
+        return {"format": FORMAT, **data}
+
+    @classmethod
+    def from_json(cls, data: Any) -> RunResult:
+        """Validate a parsed results file; a bad field raises ResultsError naming it."""
+        if not isinstance(data, dict):
+            raise ResultsError(f"not a duality-bench results file (a JSON {type(data).__name__}, not an object)")
+        version = data.get("format", 1 if data.get("schema_version") == 1 else None)
+        if version == 1:
+            data = _upgrade(data)
+        elif version != FORMAT:
+            found = data.get("format", data.get("schema_version"))
+            raise ResultsError(f"not a duality-bench results file (format {found!r}, expected 1 or {FORMAT})")
+        return parse(cls, {k: v for k, v in data.items() if k != "format"})
+
+
+def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
+    """Format 1 -> 2: run options were `config`, their dataset config `config.config`."""
+    data = {k: v for k, v in data.items() if k != "schema_version"}
+    options = data.pop("config", None)
+    if isinstance(options, dict) and "config" in options:
+        options = {("dataset" if k == "config" else k): v for k, v in options.items()}
+    data["options"] = options
+    return data
+
+
+# --- typed reading ------------------------------------------------------------------------
+
+
+def parse(cls: type, data: Any, where: str = "") -> Any:
+    """`data` (parsed JSON) as an instance of the dataclass `cls`, every field checked."""
+    if not isinstance(data, dict):
+        raise ResultsError(f"{where or 'the file'}: expected an object, got {_kind(data)}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    values = {}
+    for f in fields(cls):
+        if f.name == "scores":
+            continue
+        name = f"{where}.{f.name}" if where else f.name
+        if f.name not in data:
+            if f.default is MISSING and f.default_factory is MISSING:
+                raise ResultsError(f"{name}: missing")
+            continue
+        values[f.name] = _convert(hints[f.name], data[f.name], name, f.metadata.get("range"))
+    extra = sorted(set(data) - known)
+    if extra and where == "":
+        raise ResultsError(f"unknown fields {', '.join(extra)}")
+    return cls(**values)
+
+
+def _convert(tp: Any, value: Any, where: str, bounds: tuple[float, float] | None) -> Any:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = (a for a in args if a is not type(None))
+        return _convert(inner, value, where, bounds)
+    if tp is Any:
+        return value
+    if is_dataclass(tp):
+        return parse(tp, value, where)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ResultsError(f"{where}: expected a list, got {_kind(value)}")
+        types_ = [args[0]] * len(value) if len(args) == 2 and args[1] is Ellipsis else list(args)
+        if len(types_) != len(value):
+            raise ResultsError(f"{where}: expected {len(types_)} values, got {len(value)}")
+        return tuple(
+            _convert(t, v, f"{where}[{n}]", bounds) for n, (t, v) in enumerate(zip(types_, value, strict=True))
+        )
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ResultsError(f"{where}: expected an object, got {_kind(value)}")
+        return {str(k): _convert(args[1], v, f"{where}.{k}", bounds) for k, v in value.items()}
+    return _scalar(tp, value, where, bounds)
+
+
+def _scalar(tp: Any, value: Any, where: str, bounds: tuple[float, float] | None) -> Any:
+    if tp is str:
+        if not isinstance(value, str):
+            raise ResultsError(f"{where}: expected text, got {_kind(value)}")
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ResultsError(f"{where}: expected true or false, got {_kind(value)}")
+        return value
+    integral = tp is int
+    if isinstance(value, bool) or not isinstance(value, int if integral else (int, float)):
+        raise ResultsError(f"{where}: expected {'an integer' if integral else 'a number'}, got {_kind(value)}")
+    if not math.isfinite(value):
+        raise ResultsError(f"{where}: expected a finite number, got {value}")
+    if bounds and not bounds[0] <= value <= bounds[1]:
+        hi = "" if math.isinf(bounds[1]) else f", {bounds[1]:g}]"
+        raise ResultsError(f"{where}: {value} is outside [{bounds[0]:g}{hi or ', inf)'}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    text = json.dumps(value)
+    return f"{type(value).__name__} {text[:40]}" if isinstance(value, (str, int, float)) else type(value).__name__
+
+
+# --- files --------------------------------------------------------------------------------
+
+
+def default_result_path(model_id: str, dataset: str, root: str | Path = "results") -> Path:
+    """results/<org__model>/<dataset config>.json"""
+    return Path(root) / model_id.strip("/").replace("/", "__") / f"{dataset}.json"
 
 
 def save_result(result: RunResult, path: str | Path) -> Path:
-    """Write the summary JSON (scores stay in the items file)."""
+    """Write the summary JSON (scores stay in the items file), atomically."""
     path = Path(path)
-    data = {"schema_version": SCHEMA_VERSION, **{k: v for k, v in asdict(result).items() if k != "scores"}}
-    _atomic_write(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+    atomic_write(path, json.dumps(result.to_json(), indent=2) + "\n")
     return path
 
 
 def load_result(path: str | Path) -> RunResult:
-    """Read a summary JSON back (without item scores); a broken file is a one-line error."""
+    """Read and validate a results JSON (without item scores); a bad file is a one-line error."""
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise ResultsError(f"{path}: cannot read results file ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise ResultsError(f"{path}: not UTF-8 text; is it a results file?") from None
     except json.JSONDecodeError as e:
         raise ResultsError(f"{path}: not valid JSON (line {e.lineno}: {e.msg}); is the file truncated?") from None
-    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
-        found = data.get("schema_version") if isinstance(data, dict) else type(data).__name__
-        raise ResultsError(
-            f"{path}: not a duality-bench results file (schema_version {found!r}, expected {SCHEMA_VERSION})"
-        )
-    names = {f.name for f in fields(RunResult)} - {"scores"}
-    missing = names - data.keys()
-    if missing:
-        raise ResultsError(f"{path}: results file lacks {', '.join(sorted(missing))}")
-    return RunResult(**{k: data[k] for k in names})
-
-
-def read_items_file(path: str | Path) -> tuple[dict[str, Any], list[ItemScore]]:
-    """(header, scores) of an items file. A torn last line (a crash mid-write) is dropped;
-    any other bad line is an error naming the file and line."""
-    path = Path(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    if not lines:
-        raise ResultsError(f"{path}: empty items file; delete it or run without --resume")
+    except RecursionError:
+        raise ResultsError(f"{path}: JSON nested too deeply to be a results file") from None
     try:
-        header = json.loads(lines[0])
-        if not isinstance(header, dict) or "fingerprint" not in header:
-            raise ValueError("no fingerprint")
-    except ValueError:
-        raise ResultsError(f"{path}:1: not a duality-bench items file header; delete it to start over") from None
-    scores = []
-    for n, line in enumerate(lines[1:], start=2):
-        try:
-            row = json.loads(line)
-            scores.append(ItemScore(**{k: row[k] for k in SCORE_FIELDS}))
-        except (ValueError, KeyError, TypeError) as e:
-            if n == len(lines) and not line.endswith("}"):
-                break  # torn final write: the batch is simply scored again
-            raise ResultsError(f"{path}:{n}: corrupt score line ({type(e).__name__}); fix or delete the line") from None
-    return header, scores
+        return RunResult.from_json(data)
+    except ResultsError as e:
+        raise ResultsError(f"{path}: {e}") from None
 
 
-def score_line(score: ItemScore) -> str:
-    return json.dumps(asdict(score)) + "\n"
-
-
-def write_items_file(path: str | Path, header: dict[str, Any], scores: list[ItemScore]) -> None:
-    _atomic_write(Path(path), json.dumps(header) + "\n" + "".join(score_line(s) for s in scores))
-
-
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
+    """Write into a temporary sibling, then rename: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
-def summary_table(result: RunResult) -> str:
-    """The printed summary of a run: headline metrics, then one row per category."""
-    m, model = result.metrics, result.model
-    lo, hi = m.get("logit_diff_ci95", [float("nan")] * 2)
-    asym = m.get("asymmetry", {})
-    other = m.get("other_duals", {})
-    families = "   ".join(f"{f} {v:.3f}" for f, v in (m.get("family_score") or {}).items() if v is not None)
-    n_params = f"{model['n_params'] / 1e6:.0f}M params, " if model.get("n_params") else ""
-    lines = [
-        f"model      {model['id']}  ({n_params}{model['dtype']}, {model['device']})",
-        f"dataset    {result.dataset['name']}:{result.dataset['config']}  "
-        f"{m['n']} items scored ({m['n_single_token']} single-token), {result.excluded['count']} excluded",
-        f"duality score {_num(m.get('duality_score'))}  (mean of per-category accuracies; curated "
-        f"{_num(m.get('curated_score'))}, wordnet {_num(m.get('wordnet_score'))}, "
-        f"affix {_num(m.get('affix_accuracy'))})",
-        f"dual above cue {m['duality_accuracy']:.3f}   dual above control {_num(m.get('control_accuracy'))}   "
-        f"any dual above cue {_num(m.get('any_dual_accuracy'))}   (share of items)",
-        f"logit diff {m['logit_diff']:.2f} [{lo:.2f}, {hi:.2f}]   top-1 {_num(m.get('top1_accuracy'))} "
-        f"(single-token items)" + (f"   {families}" if families else ""),
-    ]
-    if asym.get("pairs"):
-        lines.append(
-            f"asymmetry  mean |acc a->b - b->a| {asym['mean_abs_acc_asym']:.3f}, "
-            f"mean |logit diff a->b - b->a| {asym['mean_abs_ld_asym']:.2f} over {asym['pairs']} pairs"
-        )
-    if other.get("n"):
-        lines.append(
-            f"other duals  preferred over the target on {other['prefers_other_dual']:.3f} of {other['n']} items"
-        )
-    lines += ["", f"{'category':<22} {'n':>6} {'vs cue':>7} {'vs ctrl':>7} {'top1':>6} {'logit diff':>10}"]
-    for cat, row in result.breakdowns.get("category", {}).items():
-        acc, ctrl, top1, ld = (
-            row["duality_accuracy"],
-            row.get("control_accuracy"),
-            row["top1_accuracy"],
-            row["logit_diff"],
-        )
-        lines.append(f"{cat:<22} {row['n']:>6} {acc:>7.3f} {_num(ctrl):>7} {_num(top1):>6} {ld:>10.2f}")
-    return "\n".join(lines)
-
-
-def _num(value: Any, digits: int = 3) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+def number(value: Any, digits: int = 3) -> str:
+    """A metric as shown in tables: fixed digits, or an en dash where there is none."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return f"{value:.{digits}f}" if ok else "–"

@@ -6,7 +6,7 @@
 
 Default (single-token items of the config):
 
-- evaluator: `duality_bench.evaluate` end to end (tokenize, batch, score, metrics, files)
+- evaluator: `duality_bench.evaluation.run` end to end (tokenize, batch, score, metrics, files)
 - one-at-a-time: a plain loop, one prompt per forward pass, full logits
 - multiple-choice: one forward pass per candidate answer (target and distractor separately),
   full logits at every position, summed log-probs of the answer, as MC harnesses score
@@ -59,7 +59,7 @@ def one_at_a_time(loaded, prepared) -> None:
 
 
 def multiple_choice(loaded, prepared, batch_size: int) -> None:
-    from duality_bench.scoring import left_pad
+    from duality_bench.evaluation.scoring import left_pad
 
     seqs = [(p.prompt_ids + c, len(c)) for p in prepared for c in (p.target_ids, p.distractor_ids)]
     for start in range(0, len(seqs), batch_size):
@@ -72,7 +72,7 @@ def multiple_choice(loaded, prepared, batch_size: int) -> None:
 
 
 def floor(loaded, batches) -> None:
-    from duality_bench.models import forward_logits
+    from duality_bench.evaluation.models import forward_logits
 
     for ids, mask in batches:
         forward_logits(loaded.model, ids, mask, keep=1)
@@ -84,8 +84,8 @@ def per_continuation(loaded, prepared, batch_size: int) -> list[list[float]]:
 
     Returns each item's continuation log-likelihoods, in the order of `p.continuations`.
     """
-    from duality_bench.models import forward_logits
-    from duality_bench.scoring import left_pad
+    from duality_bench.evaluation.models import forward_logits
+    from duality_bench.evaluation.scoring import left_pad
 
     order = sorted(range(len(prepared)), key=lambda n: -_total_length(prepared[n]))
     out: dict[int, list[float]] = {}
@@ -115,7 +115,7 @@ def _total_length(p) -> int:
 
 
 def scorer(loaded, prepared, batch_size: int) -> list:
-    from duality_bench.scoring import score_all
+    from duality_bench.evaluation.scoring import score_all
 
     scores: list = []
     score_all(
@@ -148,7 +148,7 @@ def compare(scores: list, prepared, plain: list[list[float]]) -> float:
 
 
 def evaluator(loaded, items, batch_size: int, out: Path) -> None:
-    from duality_bench.evaluate import EvalConfig, evaluate
+    from duality_bench.evaluation.run import EvalConfig, evaluate
 
     config = EvalConfig(output=out / "r.json", overwrite=True, progress=False, batch_size=batch_size)
     evaluate(loaded, config, items=items)
@@ -190,7 +190,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from duality_bench.models import load_model
+    from duality_bench.evaluation.models import load_model
 
     tmp = Path(tempfile.mkdtemp())
     spec = random_gpt2(tmp / "gpt2-random") if args.model == "gpt2-random" else args.model
@@ -204,8 +204,8 @@ def main() -> None:
 
 
 def bench_single_token(loaded, args, tmp: Path, what: str, device: str) -> None:
-    from duality_bench.dataset import load_items
-    from duality_bench.scoring import batches, left_pad, prepare
+    from duality_bench.data.dataset import load_items
+    from duality_bench.evaluation.scoring import batches, left_pad, prepare
 
     prepared = [p for p in prepare(loaded.tokenizer, load_items(args.config)) if p.single_token][: args.items]
     items = [p.item for p in prepared]
@@ -233,8 +233,8 @@ def bench_single_token(loaded, args, tmp: Path, what: str, device: str) -> None:
 
 
 def bench_multi_token(loaded, args, what: str, device: str) -> None:
-    from duality_bench.dataset import load_items
-    from duality_bench.scoring import left_pad, prepare
+    from duality_bench.data.dataset import load_items
+    from duality_bench.evaluation.scoring import left_pad, prepare
 
     items = load_items(args.config)[: args.items]
     start = time.perf_counter()

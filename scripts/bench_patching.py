@@ -38,7 +38,7 @@ def parse() -> argparse.Namespace:
 
 def pick_items(tokenizer, config: str, n: int, length: int):
     from duality_bench.analysis import tokenize_items
-    from duality_bench.dataset import load_items
+    from duality_bench.data.dataset import load_items
 
     items = load_items(config)
     batches, _ = tokenize_items(tokenizer, items, max_batch=len(items))

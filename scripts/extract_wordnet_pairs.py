@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing the package
 
 from duality_bench.errors import DualityBenchError  # noqa: E402
-from duality_bench.pairs.wordnet import (  # noqa: E402
+from duality_bench.data.pairs.wordnet import (  # noqa: E402
     DEBIAN_WORDNET,
     extract_pairs,
     has_nltk_wordnet,

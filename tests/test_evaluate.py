@@ -7,12 +7,12 @@ import json
 import pytest
 import torch
 
-from duality_bench.dataset import load_items
+from duality_bench.data.dataset import load_items
 from duality_bench.errors import DualityBenchError
-from duality_bench.evaluate import EvalConfig, evaluate
-from duality_bench.models import forward_logits, load_model
+from duality_bench.evaluation.run import EvalConfig, evaluate
+from duality_bench.evaluation.models import forward_logits, load_model
 from duality_bench.results import items_path, load_result, read_items_file
-from duality_bench.scoring import prepare, score_batch
+from duality_bench.evaluation.scoring import prepare, score_batch
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,7 @@ def test_results_file_carries_provenance(tiny_gpt2_dir, tmp_path, curated_items)
 
 
 def test_resume_after_interruption_gives_the_same_numbers(tiny_gpt2_dir, tmp_path, curated_items, monkeypatch):
-    import duality_bench.scoring as scoring
+    import duality_bench.evaluation.scoring as scoring
 
     items = curated_items[:120]
     full = _run(str(tiny_gpt2_dir), tmp_path / "full", items, batch_size=16)
@@ -227,7 +227,7 @@ def test_package_level_api_is_the_evaluate_function(tiny_gpt2_dir, tmp_path, cur
     import duality_bench
 
     assert (
-        duality_bench.evaluate is sys.modules["duality_bench.evaluate"].evaluate
+        duality_bench.evaluate is sys.modules["duality_bench.evaluation.run"].evaluate
         and duality_bench.EvalConfig is EvalConfig
     )
     config = duality_bench.EvalConfig(output=tmp_path / "api.json", progress=False, n_bootstrap=50)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from duality_bench.dataset import load_items
-from duality_bench.evaluate import EvalConfig, evaluate
-from duality_bench.metrics import score_frame, summarize
-from duality_bench.models import load_model
+from duality_bench.data.dataset import load_items
+from duality_bench.evaluation.run import EvalConfig, evaluate
+from duality_bench.evaluation.metrics import score_frame, summarize
+from duality_bench.evaluation.models import load_model
 from duality_bench.results import read_items_file
 
 pytestmark = pytest.mark.integration

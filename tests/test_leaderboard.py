@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from duality_bench.cli import main
-from duality_bench.leaderboard import LeaderboardConfig, LeaderboardError, build_leaderboard
+from duality_bench.leaderboard.board import LeaderboardConfig, LeaderboardError, build_leaderboard
 from duality_bench.results import load_result, save_result
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,7 +35,7 @@ def tiny_model(folder: Path, seed: int, width: int):
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
 
-    from duality_bench.models import load_model
+    from duality_bench.evaluation.models import load_model
 
     torch.manual_seed(seed)
     GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=width, n_head=2, n_positions=128)).save_pretrained(folder)
@@ -48,7 +48,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A results folder: two tiny models, one with a hostile name, and the frequency baseline."""
     if not (TOKENIZER / "vocab.json").exists():
         pytest.skip(f"GPT-2 tokenizer folder not found at {TOKENIZER}")
-    from duality_bench.evaluate import EvalConfig, evaluate
+    from duality_bench.evaluation.run import EvalConfig, evaluate
     from duality_bench.results import default_result_path
 
     root = tmp_path_factory.mktemp("lb")
@@ -77,7 +77,7 @@ def small_dataset(folder: Path) -> Path:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from duality_bench.dataset import dataset_dir, file_sha256
+    from duality_bench.data.dataset import dataset_dir, file_sha256
 
     table = pq.read_table(dataset_dir() / CONFIG / "test.parquet")
     pairs = sorted(set(table.column("pair_id").to_pylist()))
@@ -248,7 +248,7 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) 
 
 def test_frequency_baseline_ignores_the_context(results: Path) -> None:
     """A context-free scorer's a->b and b->a logit differences cancel, template by template."""
-    from duality_bench.dataset import load_items
+    from duality_bench.data.dataset import load_items
     from duality_bench.results import items_path, read_items_file
 
     path = results / "baseline__frequency" / f"{CONFIG}.json"
@@ -267,7 +267,7 @@ def test_frequency_baseline_ignores_the_context(results: Path) -> None:
 
 def test_importing_the_leaderboard_loads_no_heavy_module() -> None:
     code = (
-        "import sys, duality_bench.leaderboard, duality_bench.cli;"
+        "import sys, duality_bench.leaderboard.board, duality_bench.cli;"
         "print(sorted({'plotly', 'torch', 'pandas'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

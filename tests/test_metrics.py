@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from duality_bench.metrics import breakdown, score_frame, summarize
-from duality_bench.records import ItemScore, PromptItem
+from duality_bench.evaluation.metrics import breakdown, score_frame, summarize
+from duality_bench.data.records import ItemScore, PromptItem
 
 
 def _item(n: int, category: str, source: str = "curated", family: str = "zero-shot") -> PromptItem:

@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from duality_bench.cli import main
-from duality_bench.evaluate import EvalConfig, evaluate
-from duality_bench.models import load_model
+from duality_bench.evaluation.run import EvalConfig, evaluate
+from duality_bench.evaluation.models import load_model
 from duality_bench.results import items_path, load_result, read_items_file, write_items_file
 
 ARGS = ["--config", "curated", "--limit", "60", "--batch-size", "7", "--no-progress"]
@@ -95,7 +95,7 @@ def test_several_models_refuse_a_single_output(tiny_gpt2_dir, tmp_path, capsys):
 
 
 def test_device_map_auto_gives_the_same_scores(tiny_llama_dir, tmp_path):
-    from duality_bench.dataset import load_items
+    from duality_bench.data.dataset import load_items
 
     items = load_items("curated")[:40]
     plain = evaluate(

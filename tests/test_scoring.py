@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from duality_bench.models import load_model
-from duality_bench.records import PromptItem
-from duality_bench.scoring import batches, continuation_logprobs, prepare, score_all, score_batch
+from duality_bench.evaluation.models import load_model
+from duality_bench.data.records import PromptItem
+from duality_bench.evaluation.scoring import batches, continuation_logprobs, prepare, score_all, score_batch
 
 
 def _item(n: int, prompt: str, target: str, distractor: str, others: tuple[str, ...] = (), control: str = ""):
@@ -157,7 +157,7 @@ def test_batches_are_length_sorted_and_full(prepared):
 
 def test_single_token_batch_needs_one_pass(tiny, prepared, monkeypatch):
     """A batch whose continuations are all one token never runs the continuation pass."""
-    import duality_bench.scoring as scoring
+    import duality_bench.evaluation.scoring as scoring
 
     def no_second_pass(*args, **kwargs):
         raise AssertionError("continuation pass ran")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from duality_bench.pairs.tags import (
+from duality_bench.data.pairs.tags import (
     CORE_MIN_ZIPF,
     PairTags,
     in_core,
@@ -15,7 +15,7 @@ from duality_bench.pairs.tags import (
     tag_pairs,
     zipf_report,
 )
-from duality_bench.pairs.wordnet import WordNetRow, read_table
+from duality_bench.data.pairs.wordnet import WordNetRow, read_table
 
 COMMITTED = Path(__file__).resolve().parents[1] / "data" / "wordnet_pairs.csv"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from duality_bench.pairs.curated import PairsError
-from duality_bench.pairs.wordnet import (
+from duality_bench.data.pairs.curated import PairsError
+from duality_bench.data.pairs.wordnet import (
     COLUMNS,
     DEBIAN_WORDNET,
     WordNetError,
@@ -127,7 +127,7 @@ def test_read_wordnet_does_not_import_nltk(tmp_path: Path) -> None:
 
     path = write(tmp_path, "up,down,r,r,up.r.01,down.r.01")
     code = (
-        "import sys; from duality_bench.pairs.wordnet import read_wordnet; "
+        "import sys; from duality_bench.data.pairs.wordnet import read_wordnet; "
         f"read_wordnet({str(path)!r}); assert 'nltk' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=COMMITTED.parents[1])

@@ -48,7 +48,7 @@ class Patching:
 
     def recovery(self, kind: str) -> torch.Tensor:
         """(LD_patched - LD_corrupted) / (LD_clean - LD_corrupted), per site; same shape as ld_patched."""
-        from duality_bench.metrics import normalised_recovery
+        from duality_bench.evaluation.metrics import normalised_recovery
 
         shape = (-1,) + (1,) * (self.ld_patched[kind].dim() - 1)
         return normalised_recovery(self.ld_patched[kind], self.ld_corrupted.view(shape), self.ld_clean.view(shape))

@@ -17,8 +17,8 @@ from duality_bench.analysis.components import adapt
 from duality_bench.analysis.lens import logit_lens
 from duality_bench.analysis.patching import KINDS, check_kinds, patch
 from duality_bench.analysis.trace import run_trace, tokenize_items
+from duality_bench.data.records import DIRECTIONS, PromptItem
 from duality_bench.errors import DualityBenchError
-from duality_bench.records import DIRECTIONS, PromptItem
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class AnalysisResult:
 
     def recovery(self, kind: str) -> torch.Tensor:
         """Normalised recovery per item and site, same shape as `patched[kind]`."""
-        from duality_bench.metrics import normalised_recovery
+        from duality_bench.evaluation.metrics import normalised_recovery
 
         shape = (-1,) + (1,) * (self.patched[kind].dim() - 1)
         return normalised_recovery(self.patched[kind], self.ld_corrupted.view(shape), self.ld_clean.view(shape))
@@ -88,7 +88,7 @@ class AnalysisResult:
 
 def select_items(config: AnalysisConfig, items: Sequence[PromptItem] | None = None) -> list[PromptItem]:
     """The dataset items the config asks for; a clear error when a filter matches nothing."""
-    from duality_bench.dataset import load_items
+    from duality_bench.data.dataset import load_items
 
     pool = list(items) if items is not None else load_items(config.dataset_config, config.dataset_dir)
     bad = [d for d in config.directions if d not in DIRECTIONS]
@@ -120,7 +120,7 @@ def analyze(
 ) -> AnalysisResult:
     """Run the circuit analyses of one model on clean/corrupted prompt pairs.
 
-    `model` is a spec for `duality_bench.models.load_model` ("gpt2", "smollm2-135m", a folder), a
+    `model` is a spec for `duality_bench.evaluation.models.load_model` ("gpt2", "smollm2-135m", a folder), a
     `LoadedModel`, or a `(transformers model, tokenizer)` pair. `items` replaces the dataset (the
     config's pair, direction and template filters still apply; `pairs=()` keeps every pair).
     Returns an `AnalysisResult`; with `config.out` set, also writes the report, JSON and figures.
@@ -175,7 +175,7 @@ def analyze(
 
 def _unpack(model: Any, config: AnalysisConfig) -> tuple[Any, Any, str, dict[str, Any]]:
     if isinstance(model, str):
-        from duality_bench.models import load_model
+        from duality_bench.evaluation.models import load_model
 
         model = load_model(model, device=config.device, dtype=config.dtype)
     if isinstance(model, tuple) and len(model) == 2:

@@ -139,7 +139,7 @@ def generalisation(groups: dict[str, dict[str, Any]], top_k: int) -> dict[str, A
 
 def to_json(result: Any, summary: dict[str, Any], top_heads: list[tuple[int, int]]) -> dict[str, Any]:
     from duality_bench import __version__
-    from duality_bench.evaluate import git_hash
+    from duality_bench.evaluation.run import git_hash
 
     width = result.attention.shape[-1]
     items = []

@@ -7,7 +7,7 @@ the earlier positions from a cached run; with a causal model that is exact whene
 before the suffix differs from the cached run.
 
 Batches are left-padded, with position ids counted over real tokens (the `forward_logits`
-contract of `duality_bench.models`), so each row's final position is its last prompt token.
+contract of `duality_bench.evaluation.models`), so each row's final position is its last prompt token.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 from duality_bench.analysis.components import Adapter, Rope
-from duality_bench.records import PromptItem
+from duality_bench.data.records import PromptItem
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def tokenize_items(
     (`length_mismatch`), when its target or distractor is more than one token after the prompt
     (`multi_token`), or when both prompts give the same tokens (`identical`).
     """
-    from duality_bench.vocabulary import continuation_ids
+    from duality_bench.data.vocabulary import continuation_ids
 
     rows = []
     skipped: Counter = Counter()

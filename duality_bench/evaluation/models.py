@@ -194,7 +194,7 @@ def convert_gguf(path: Path) -> tuple[Path, str]:
         return target, json.loads(meta_file.read_text())["sha256"]
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from duality_bench.dataset import file_sha256
+    from duality_bench.data.dataset import file_sha256
 
     digest = file_sha256(path)
     try:

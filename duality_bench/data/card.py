@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from duality_bench.dataset import BuildConfig, BuildSummary
+from duality_bench.data.dataset import CONFIGS, DEFAULT_CONFIG, SPLIT, BuildConfig, BuildSummary
+from duality_bench.data.pairs.tags import CORE_MIN_ZIPF, CORE_THRESHOLD_REASON
+from duality_bench.results import ResultsError, RunResult, load_result
 
 WORDNET_LICENSE = "https://wordnet.princeton.edu/license-and-commercial-use"
 
@@ -43,9 +43,6 @@ def write_card(out: Path, summary: BuildSummary, config: BuildConfig) -> None:
 
 
 def render_card(summary: BuildSummary, config: BuildConfig) -> str:
-    from duality_bench.dataset import CONFIGS, DEFAULT_CONFIG, SPLIT
-    from duality_bench.pairs.tags import CORE_MIN_ZIPF, CORE_THRESHOLD_REASON
-
     yaml = ["---", "license: other", "license_name: wordnet-3.0", f"license_link: {WORDNET_LICENSE}"]
     yaml += ["language:", "- en", "pretty_name: duality-pairs", "task_categories:", "- text-generation"]
     yaml += ["tags:", "- interpretability", "- antonyms", "- duality", "size_categories:", "- 10K<n<100K"]
@@ -176,25 +173,21 @@ def render_card(summary: BuildSummary, config: BuildConfig) -> str:
 
 def audit_section(config: BuildConfig, summary: BuildSummary) -> list[str]:
     """Per-template accuracy of every results file scored on this build of `all`, if any."""
-    from duality_bench.results import ResultsError, load_result
-
     if not config.audit or not Path(config.audit).is_dir():
         return []
-    runs = []
+    runs: list[RunResult] = []
     for path in sorted(Path(config.audit).rglob("*.json")):
         try:
             result = load_result(path)
-        except (ResultsError, UnicodeDecodeError):
+        except ResultsError:
             continue
-        if result.dataset.get("config") == "all" and result.dataset.get("sha256") == summary.sha256.get(
-            "all/test.parquet"
-        ):
+        if result.dataset.config == "all" and result.dataset.sha256 == summary.sha256.get("all/test.parquet"):
             runs.append(result)
     if not runs:
         return []
-    runs.sort(key=lambda r: (str(r.model["id"]).startswith("baseline/"), str(r.model["id"])))
+    runs.sort(key=lambda r: (r.model.id.startswith("baseline/"), r.model.id))
     rows = {t for r in runs for t in r.breakdowns.get("template_id", {})}
-    names = [str(r.model["id"]) for r in runs]
+    names = [r.model.id for r in runs]
     lines = [
         "",
         "## Template audit",
@@ -215,8 +208,8 @@ def audit_section(config: BuildConfig, summary: BuildSummary) -> list[str]:
             if not row:
                 cells.append("–")
                 continue
-            n = row["n"]
-            ctrl = row.get("control_accuracy")
-            cells.append(f"{row['duality_accuracy']:.2f}" + (f" ({ctrl:.2f})" if ctrl is not None else ""))
+            n = row.n
+            ctrl = row.control_accuracy
+            cells.append(f"{row.duality_accuracy:.2f}" + (f" ({ctrl:.2f})" if ctrl is not None else ""))
         lines.append(f"| `{t}` | {n} | " + " | ".join(cells) + " |")
     return lines

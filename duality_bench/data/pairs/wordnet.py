@@ -17,9 +17,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from duality_bench.data.pairs.curated import PairsError
+from duality_bench.data.pairs.tags import tag_pairs
+from duality_bench.data.records import DualPair
 from duality_bench.errors import DualityBenchError
-from duality_bench.pairs.curated import PairsError
-from duality_bench.records import DualPair
 
 COLUMNS = ("a", "b", "pos", "all_pos", "synset_a", "synset_b")
 POS = ("n", "v", "a", "r")  # also the priority order that picks a pair's primary part of speech
@@ -244,8 +245,6 @@ def read_wordnet(path: str | Path) -> list[DualPair]:
     answer is ever used as a distractor. Affix pairs (aware/unaware) get the category
     `wordnet-affix`, so they are reported apart from the others (`wordnet-<pos>`).
     """
-    from duality_bench.pairs.tags import tag_pairs
-
     rows = read_table(path)
     antonyms: dict[str, set[str]] = defaultdict(set)
     for r in rows:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from duality_bench.records import PromptItem
+from duality_bench.data.records import PromptItem
 
 
 def continuation_ids(tokenizer: Any, prompt: str, word: str, prompt_ids: Sequence[int] | None = None) -> list[int]:

@@ -19,8 +19,8 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from duality_bench.records import DualPair, PromptItem
-from duality_bench.templates import TemplateError, render_pair
+from duality_bench.data.records import DualPair, PromptItem
+from duality_bench.data.templates import TemplateError, render_pair
 
 FAMILY = "few-shot"
 

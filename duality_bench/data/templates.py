@@ -13,8 +13,8 @@ import string
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from duality_bench.data.records import DualPair, PromptItem
 from duality_bench.errors import DualityBenchError
-from duality_bench.records import DualPair, PromptItem
 
 SLOT = "{cue}"
 

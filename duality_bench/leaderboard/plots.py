@@ -12,7 +12,7 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
-from duality_bench.leaderboard import Entry, categories, category_accuracy, other_dual
+from duality_bench.leaderboard.board import Entry, categories, category_accuracy, other_dual
 
 TOP_CUES = 15  # cues shown in the right/wrong plot: the ones with the most items
 

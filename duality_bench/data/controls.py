@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from duality_bench.records import DualPair, PromptItem
+from duality_bench.data.records import DualPair, PromptItem
 
 MAX_ZIPF_GAP = 0.5
 

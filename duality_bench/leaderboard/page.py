@@ -13,7 +13,7 @@ import json
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from duality_bench.leaderboard import (
+from duality_bench.leaderboard.board import (
     ADD_A_MODEL,
     COLUMNS_HELP,
     METRIC_COLUMNS,
@@ -27,10 +27,10 @@ from duality_bench.leaderboard import (
     ranks,
     scored,
 )
-from duality_bench.leaderboard_plots import FIGURES, finite
+from duality_bench.leaderboard.plots import FIGURES, finite
 
 if TYPE_CHECKING:
-    from duality_bench.leaderboard import Leaderboard
+    from duality_bench.leaderboard.board import Leaderboard
 
 TOP_PAIRS = 5  # most asymmetric pairs listed per model
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from duality_bench.records import ItemScore, PromptItem
+from duality_bench.data.records import ItemScore, PromptItem
 
 AFFIX_CATEGORY = "wordnet-affix"
 

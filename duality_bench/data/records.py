@@ -2,7 +2,7 @@
 
 All are frozen dataclasses so a record is a value: it can be hashed, compared and written out
 without surprises. Targets and cues are stored without the leading word-boundary space; the
-scorer adds it, once, in one place (`duality_bench.vocabulary`).
+scorer adds it, once, in one place (`duality_bench.data.vocabulary`).
 """
 
 from __future__ import annotations

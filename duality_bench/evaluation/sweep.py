@@ -10,9 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from duality_bench.data.records import RunResult
 from duality_bench.errors import DualityBenchError
-from duality_bench.evaluate import EvalConfig, evaluate
-from duality_bench.records import RunResult
+from duality_bench.evaluation.run import EvalConfig, evaluate
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,8 @@ def run_sweep(
     report: Callable[[str], None] = print,
 ) -> list[SweepRow]:
     """Evaluate each spec in turn; `config.output` is used only for a single model."""
-    from duality_bench.dataset import file_sha256, parquet_path
-    from duality_bench.models import model_id
+    from duality_bench.data.dataset import file_sha256, parquet_path
+    from duality_bench.evaluation.models import model_id
     from duality_bench.results import ResultsError, default_result_path, load_result
 
     if not specs:

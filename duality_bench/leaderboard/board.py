@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from duality_bench.data.records import RunResult
 from duality_bench.errors import DualityBenchError
-from duality_bench.records import RunResult
 
 CONFIG_ORDER = ("all", "curated", "wordnet", "wordnet-full")  # the order config sections appear in
 REFERENCE_PREFIX = "baseline/"
@@ -112,7 +112,7 @@ class Leaderboard:
 
 def build_leaderboard(config: LeaderboardConfig | None = None) -> Leaderboard:
     """Read, validate and rank the results files; write LEADERBOARD.md and index.html."""
-    from duality_bench.leaderboard_page import render_html
+    from duality_bench.leaderboard.page import render_html
 
     config = config or LeaderboardConfig()
     results_dir, out = Path(config.results), Path(config.out)
@@ -142,7 +142,7 @@ def build_leaderboard(config: LeaderboardConfig | None = None) -> Leaderboard:
 
 def current_dataset(dataset_dir: Path | None = None) -> dict[str, str]:
     """Dataset config -> sha256 of its parquet file, from the dataset folder's sha256sums.txt."""
-    from duality_bench.dataset import dataset_dir as packaged
+    from duality_bench.data.dataset import dataset_dir as packaged
 
     folder = Path(dataset_dir) if dataset_dir else packaged()
     sums = folder / "sha256sums.txt"

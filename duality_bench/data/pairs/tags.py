@@ -29,8 +29,16 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Protocol
 
-from duality_bench.pairs.wordnet import WordNetRow
+
+class WordNetRow(Protocol):
+    """A row of the WordNet pairs table (`pairs.wordnet.WordNetRow`), as far as tagging needs it."""
+
+    a: str
+    b: str
+    pos: str
+
 
 # Measured on the 3555 WordNet pairs (`zipf_report`, `near_threshold`): among single-word, lower-case,
 # non-affix pairs, the share with a technical or obscure word (rotor/stator, exon/intron) is about 1 in

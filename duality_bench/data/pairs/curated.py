@@ -11,8 +11,8 @@ import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
+from duality_bench.data.records import DualPair
 from duality_bench.errors import DualityBenchError
-from duality_bench.records import DualPair
 
 COLUMNS = ("a", "b", "category", "pos", "a_other_duals", "b_other_duals", "note")
 POS = ("n", "v", "a", "r", "pron", "prep", "det")

@@ -2,7 +2,7 @@
 
 - chance (`baseline/random-gpt2-small`): GPT-2 Small's architecture (transformers' `GPT2Config()`)
   with random weights from a fixed seed and GPT-2's real tokenizer, evaluated by
-  `duality_bench.evaluate.evaluate` exactly like any other model.
+  `duality_bench.evaluation.run.evaluate` exactly like any other model.
 - word frequency (`baseline/frequency`): a unigram model over English word frequencies (the
   wordfreq package). It scores a word by its log frequency and never reads the prompt, so it
   always prefers the more frequent word of a pair.
@@ -10,7 +10,7 @@
   among the others: 0 on "dual above the cue", a tie (half credit) on "dual above the control".
   It shows how much of a score is merely not copying.
 
-The word-level rows' metrics come from the same `duality_bench.metrics` functions, through the
+The word-level rows' metrics come from the same `duality_bench.evaluation.metrics` functions, through the
 evaluator's own result builder.
 
     python scripts/make_baselines.py --config all --out leaderboard/results
@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-from duality_bench.records import ItemScore, PromptItem
+from duality_bench.data.records import ItemScore, PromptItem
 
 REPO = Path(__file__).resolve().parents[1]
 GPT2_TOKENIZER = REPO / "data" / "gpt2-tokenizer"
@@ -47,8 +47,8 @@ def chance_baseline(config: str, out: Path, tokenizer_dir: Path = GPT2_TOKENIZER
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
 
-    from duality_bench.evaluate import EvalConfig, evaluate
-    from duality_bench.models import load_model
+    from duality_bench.evaluation.models import load_model
+    from duality_bench.evaluation.run import EvalConfig, evaluate
     from duality_bench.results import default_result_path
 
     if not (Path(tokenizer_dir) / "vocab.json").exists():
@@ -141,8 +141,8 @@ def word_baseline(row: str, config: str, out: Path, dataset_dir: Path | None = N
     """Score every item of `config` with a word-level row (frequency or copy); write a results file."""
     from importlib.metadata import version
 
-    from duality_bench.dataset import file_sha256, load_items, parquet_path
-    from duality_bench.evaluate import EvalConfig, items_digest, summarize_run
+    from duality_bench.data.dataset import file_sha256, load_items, parquet_path
+    from duality_bench.evaluation.run import EvalConfig, items_digest, summarize_run
     from duality_bench.results import default_result_path, items_path, save_result, write_items_file
 
     items = load_items(config, dataset_dir)
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tokenizer", type=Path, default=GPT2_TOKENIZER, help="GPT-2 tokenizer folder")
     parser.add_argument("--rows", default=",".join(ROWS), help=f"which rows to write (default: {','.join(ROWS)})")
     args = parser.parse_args(argv)
-    from duality_bench.dataset import check_config
+    from duality_bench.data.dataset import check_config
     from duality_bench.errors import DualityBenchError
 
     try:

@@ -1,0 +1,203 @@
+"""Build the dataset folder from the pair tables: render every template in both directions,
+pick controls, write one parquet file per config, `sha256sums.txt` and the dataset card.
+
+The folder is written into a temporary sibling and renamed into place only when everything
+succeeded, so a failed build leaves the previous one untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import warnings
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from duality_bench.data.card import write_card
+from duality_bench.data.controls import add_controls, dual_sets, word_pool
+from duality_bench.data.dataset import (
+    SPLIT,
+    BuildConfig,
+    BuildSummary,
+    DatasetError,
+    file_sha256,
+    write_parquet,
+)
+from duality_bench.data.fewshot import FEW_SHOT_TEMPLATES, FewShotTemplate, demonstration_pool, render_few_shot
+from duality_bench.data.pairs.curated import read_curated
+from duality_bench.data.pairs.tags import in_core_by_names, is_affix_pair, zipf
+from duality_bench.data.pairs.wordnet import read_wordnet
+from duality_bench.data.records import DualPair, PromptItem
+from duality_bench.data.templates import TEMPLATES, Template, TemplateError, categories, check_template, render
+from duality_bench.data.vocabulary import load_tokenizer, report_tokenizer
+
+
+def build_dataset(config: BuildConfig | None = None) -> BuildSummary:
+    """Read the pair tables, render every template in both directions, write the folder."""
+    config = config or BuildConfig()
+    out = Path(config.out_dir)
+    if out.exists() and not out.is_dir():
+        raise DatasetError(f"--out {out} is a file; name a folder (default: data/duality-pairs)")
+    pairs = read_pairs(config)
+    by_config = render_configs(pairs, config)
+    report = None
+    if config.tokenizer:
+        tok = load_tokenizer(config.tokenizer)
+        report = {name: report_tokenizer(tok, items).as_row() for name, items in by_config.items()}
+    summary = BuildSummary(
+        out_dir=out,
+        pairs={name: len(ps) for name, ps in pairs.items()},
+        items={name: len(items) for name, items in by_config.items()},
+        categories=_category_counts(pairs["all"], by_config["all"], config),
+        tags=Counter(t for p in pairs["wordnet-full"] for t in p.tags),
+        sha256={},
+        tokenizer_report=report,
+    )
+    with _replacing(out) as tmp:
+        digests = {}
+        for name, items in by_config.items():
+            rel = f"{name}/{SPLIT}.parquet"
+            (tmp / name).mkdir()
+            write_parquet(items, tmp / rel)
+            digests[rel] = file_sha256(tmp / rel)
+        (tmp / "sha256sums.txt").write_text("".join(f"{d}  {f}\n" for f, d in digests.items()))
+        summary = replace(summary, sha256=digests)
+        write_card(tmp, summary, config)
+    return summary
+
+
+def read_pairs(config: BuildConfig) -> dict[str, list[DualPair]]:
+    """The pairs of each dataset config."""
+    for t in config.templates:
+        check_template(t)
+    curated = read_curated(config.curated_path, categories=categories(config.templates))
+    full = read_wordnet(config.wordnet_path)
+    _check_named_pairs(config.templates, curated + full)
+    core = [p for p in full if in_core_by_names(p.tags, p.zipf)]
+    curated_words = {frozenset((p.a.lower(), p.b.lower())) for p in curated}
+    return {
+        "curated": curated,
+        "wordnet": core,
+        "wordnet-full": full,
+        # a pair both tables hold is the curated one, in its curated category
+        "all": curated + [p for p in core if frozenset((p.a.lower(), p.b.lower())) not in curated_words],
+    }
+
+
+def render_configs(pairs: dict[str, list[DualPair]], config: BuildConfig) -> dict[str, list[PromptItem]]:
+    """The items of each dataset config, with controls; no two items of a config share a prompt."""
+    curated, core, full = pairs["curated"], pairs["wordnet"], pairs["wordnet-full"]
+    freqs = word_frequencies(curated + full)
+    demos = demonstration_pool(curated, is_affix_pair)
+    pool, duals = word_pool(curated + core, freqs), dual_sets(curated + full)
+    by_config = {}
+    for name, ps in pairs.items():
+        items = merge_duplicates(render_items(ps, config.templates, demos, config.few_shot, duals), freqs)
+        by_config[name] = add_controls(items, pool, duals, freqs)
+        check_unique_prompts(by_config[name], name)
+    return by_config
+
+
+@contextlib.contextmanager
+def _replacing(out: Path) -> Iterator[Path]:
+    """A temporary sibling of `out` to write into; it replaces `out` only if the block succeeds."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    except OSError as e:
+        raise DatasetError(f"cannot write in {out.parent} ({e.strerror}); choose another --out") from None
+    try:
+        yield tmp
+        old = out.with_name(tmp.name.replace(".tmp-", ".old-"))
+        if out.exists():
+            os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def render_items(
+    pairs: list[DualPair],
+    templates: tuple[Template, ...] = TEMPLATES,
+    demos: dict[str, list[DualPair]] | None = None,
+    few_shot: tuple[FewShotTemplate, ...] = FEW_SHOT_TEMPLATES,
+    duals: dict[str, set[str]] | None = None,
+) -> list[PromptItem]:
+    """Every applicable template for every pair, both directions; a pair with none is an error.
+
+    Few-shot templates apply to every pair when `demos` (curated pairs per part of speech) is
+    given; `duals` (see `controls.dual_sets`) keeps every dual of an item's words out of them.
+    """
+    items: list[PromptItem] = []
+    seen: set[str] = set()
+    for pair in pairs:
+        chosen = [t for t in templates if t.applies_to(pair)]
+        if not chosen:
+            raise TemplateError(f"pair {pair.id!r} (category {pair.category!r}) has no template; add one")
+        rendered = [item for t in chosen for item in render(t, pair)]
+        if demos is not None:
+            rendered += [item for t in few_shot for item in render_few_shot(t, pair, demos, duals)]
+        for item in rendered:
+            if item.id in seen:
+                warnings.warn(f"duplicate item {item.id}; keeping the first", stacklevel=2)
+                continue
+            seen.add(item.id)
+            items.append(item)
+    return items
+
+
+def word_frequencies(pairs: list[DualPair]) -> dict[str, float]:
+    """wordfreq's Zipf frequency of every word the pairs name, other duals included."""
+    words = {w for p in pairs for w in (p.a, p.b, *p.a_other_duals, *p.b_other_duals)}
+    return {w: zipf(w) for w in sorted(words)}
+
+
+def merge_duplicates(items: list[PromptItem], zipf: dict[str, float]) -> list[PromptItem]:
+    """One item per cue and template, and per prompt: where a cue has several duals (admit: deny,
+    exclude, reject), the item whose target is most frequent stays and lists the other targets as
+    other duals; a curated item beats a WordNet one. Exact duplicates go."""
+    for key in (lambda i: (i.template_id, i.cue), lambda i: i.prompt):
+        groups: dict[Any, list[PromptItem]] = {}
+        for item in items:
+            groups.setdefault(key(item), []).append(item)
+        kept = []
+        for group in groups.values():
+            best = min(group, key=lambda i: (i.source != "curated", -zipf.get(i.target, 0.0), i.target, i.id))
+            extra = sorted({i.target for i in group} - {best.target, best.cue, *best.other_duals})
+            kept.append(replace(best, other_duals=best.other_duals + tuple(extra)) if extra else best)
+        items = kept
+    return items
+
+
+def check_unique_prompts(items: list[PromptItem], config: str) -> None:
+    """No two items of a config share a prompt: one prompt, one target."""
+    seen: dict[str, str] = {}
+    for item in items:
+        if item.prompt in seen:
+            raise DatasetError(f"config {config!r}: items {seen[item.prompt]!r} and {item.id!r} share a prompt")
+        seen[item.prompt] = item.id
+
+
+def _check_named_pairs(templates: tuple[Template, ...], pairs: list[DualPair]) -> None:
+    known = {p.id for p in pairs}
+    for t in templates:
+        missing = [pid for pid in t.pairs if pid not in known]
+        if missing:
+            raise TemplateError(f"template {t.id!r} names unknown pairs {missing}; pair ids look like 'left-right'")
+
+
+def _category_counts(pairs, items, config) -> dict[str, tuple[int, int, int]]:
+    """category -> (pairs, templates a pair of it gets, items)."""
+    n_pairs, n_items = Counter(p.category for p in pairs), Counter(i.category for i in items)
+    n_templates: Counter[str] = Counter()
+    for p in pairs:
+        if p.category not in n_templates:
+            n_templates[p.category] = sum(t.applies_to(p) for t in config.templates if not t.pairs)
+    few = len(config.few_shot)
+    return {c: (n_pairs[c], n_templates[c] + few, n_items[c]) for c in n_pairs}
