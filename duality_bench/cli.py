@@ -1,7 +1,10 @@
 """The `duality-bench` command: thin subcommands over the library's entry calls.
 
-Only argparse is imported at module level, so `--help` answers at once; each subcommand
-imports what it needs. Errors the user can fix print as one `error: ...` line, exit code 2.
+Only argparse is imported at module level, and each subcommand imports its stage when it runs,
+so `--help` answers at once without torch. `main` is the one boundary for errors: a problem with
+the input (the project's own errors, and files that cannot be read or written) prints one
+`error: ...` line and exits 2; anything else is an internal fault, one line and exit 1. `--debug`
+shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="duality-bench",
         description="Benchmark how language models complete dual opposites (left/right, up/down, me/you).",
     )
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("build", help="build the dataset folder (parquet + dataset card) from the pair tables")
@@ -85,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_leaderboard)
 
+    p = sub.add_parser("baselines", help="write the reference rows' results files (frequency, copy, chance)")
+    p.add_argument("--config", default="all", help="dataset config (default: all)")
+    p.add_argument("--out", type=Path, default=Path("leaderboard/results"), help="results folder")
+    p.add_argument("--rows", default="frequency,copy,chance", help="which rows (default: frequency,copy,chance)")
+    p.add_argument("--tokenizer", type=Path, default=Path("data/gpt2-tokenizer"), help="GPT-2 tokenizer folder")
+    p.set_defaults(func=_baselines)
+
     p = sub.add_parser(
         "analyze",
         help="circuit analysis: logit lens, head attribution, activation patching, attention (figures + report)",
@@ -121,9 +132,30 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return args.func(args) or 0
-    except DualityBenchError as e:
-        print(f"error: {e}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    except (DualityBenchError, OSError, UnicodeError) as e:
+        if args.debug:
+            raise
+        print(f"error: {args.command}: {_one_line(e)}", file=sys.stderr)
         return 2
+    except Exception as e:  # the safety net: a fault of ours, not of the input
+        if args.debug:
+            raise
+        print(
+            f"error: {args.command}: internal fault ({type(e).__name__}: {_one_line(e)}); "
+            "rerun with --debug for the traceback",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _one_line(e: BaseException) -> str:
+    if isinstance(e, OSError) and e.strerror:
+        where = f" {e.filename}" if e.filename else ""
+        return f"{e.strerror}:{where}"
+    text = " ".join(str(e).split())
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def run() -> None:
@@ -131,7 +163,8 @@ def run() -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from duality_bench.data.dataset import BuildConfig, build_dataset
+    from duality_bench.data.build import build_dataset
+    from duality_bench.data.dataset import BuildConfig
 
     defaults = BuildConfig()
     config = BuildConfig(
@@ -161,7 +194,7 @@ def _eval(args: argparse.Namespace) -> int:
         raise DualityBenchError(f"--batch-size must be a positive integer or auto, got {args.batch_size!r}")
     specs = list(args.models) + (read_models_file(args.models_file) if args.models_file else [])
     config = EvalConfig(
-        config=args.config,
+        dataset=args.config,
         limit=args.limit,
         categories=tuple(args.category),
         scoring=args.scoring,
@@ -185,13 +218,11 @@ def _eval(args: argparse.Namespace) -> int:
         if main_process:
             print(line, file=sys.stderr if line.startswith("error:") else sys.stdout)
 
-    try:
-        rows = run_sweep(specs, config, output_dir=args.output_dir, report=report)
-    except KeyboardInterrupt:
-        return 130
+    rows = run_sweep(specs, config, output_dir=args.output_dir, report=report)
     if main_process:
         if len(rows) == 1 and rows[0].result is not None:
-            from duality_bench.results import items_path, summary_table
+            from duality_bench.evaluation.items import items_path
+            from duality_bench.evaluation.summary import summary_table
 
             print(summary_table(rows[0].result))
             print(f"\nresults: {rows[0].output}  items: {items_path(rows[0].output)}")
@@ -262,7 +293,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _leaderboard(args: argparse.Namespace) -> int:
-    from duality_bench.leaderboard.board import LeaderboardConfig, build_leaderboard
+    from duality_bench.leaderboard import LeaderboardConfig, build_leaderboard
 
     board = build_leaderboard(LeaderboardConfig(results=args.results, out=args.out, dataset_dir=args.dataset))
     for line in board.problems:
@@ -270,6 +301,15 @@ def _leaderboard(args: argparse.Namespace) -> int:
     ranked = sum(len(s) for s in board.sections.values())
     print(f"{ranked} ranked rows, {len(board.unranked)} not ranked, {len(board.problems)} files skipped")
     print(f"wrote {board.markdown} and {board.html}")
+    return 0
+
+
+def _baselines(args: argparse.Namespace) -> int:
+    from duality_bench.evaluation.baselines import write_baselines
+
+    rows = [r.strip() for r in args.rows.split(",") if r.strip()]
+    for path in write_baselines(rows, args.config, args.out, args.tokenizer):
+        print(f"wrote {path}", flush=True)
     return 0
 
 
@@ -283,12 +323,12 @@ def _analyze(args: argparse.Namespace) -> int:
     out = args.out or Path("results") / "analysis" / model_name
     config = AnalysisConfig(
         pairs=() if args.pairs == "all" else split(args.pairs),
-        dataset_config=args.config,
+        dataset=args.config,
         dataset_dir=args.dataset,
         directions=split(args.directions),
         templates=split(args.templates),
         limit=args.limit,
-        kinds=split(args.sites),
+        sites=split(args.sites),
         batch_size=args.batch_size,
         top_k=args.top_k,
         out=out,

@@ -123,11 +123,29 @@ class Row:
 
 
 @dataclass(frozen=True)
+class PairAsymmetry:
+    """One pair's a->b against b->a, on the templates both directions share."""
+
+    pair_id: str
+    source: str
+    category: str
+    a: str
+    b: str
+    n_templates: int = _count()
+    acc_ab: float = _unit()
+    acc_ba: float = _unit()
+    ld_ab: float = 0.0
+    ld_ba: float = 0.0
+    acc_asym: float = field(default=0.0, metadata={"range": (-1.0, 1.0)})
+    ld_asym: float = 0.0
+
+
+@dataclass(frozen=True)
 class Asymmetry:
     pairs: int = _count(0)
     mean_abs_acc_asym: float | None = _unit()
     mean_abs_ld_asym: float | None = None
-    most_asymmetric: tuple[dict[str, Any], ...] = ()
+    most_asymmetric: tuple[PairAsymmetry, ...] = ()  # by |ld_asym|, largest first
 
 
 @dataclass(frozen=True)
@@ -146,7 +164,7 @@ class OtherDuals:
 
 @dataclass(frozen=True)
 class Metrics:
-    """The headline numbers (see `evaluation.metrics.summarize`)."""
+    """The headline numbers (see `evaluation.metrics.headline`)."""
 
     n: int = _count()
     duality_score: float | None = _unit()
@@ -189,7 +207,7 @@ class RunResult:
     metrics: Metrics
     breakdowns: dict[str, dict[str, Row]]  # by -> value -> row; by is category, template_id, pair, ...
     excluded: Excluded
-    scores: tuple[ItemScore, ...] = field(default=(), repr=False)  # kept in the items file, not the JSON
+    scores: tuple[ItemScore, ...] = field(default=(), repr=False, compare=False)  # kept in the items file, not the JSON
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

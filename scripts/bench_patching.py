@@ -1,4 +1,4 @@
-"""Benchmark: a full resid_pre activation-patching sweep, batched vs one forward pass per site.
+"""Benchmark: a full resid_pre activation-patching sweep, batched vs one forward pass per (layer, position).
 
 The model is GPT-2 Small's architecture (`GPT2Config()`, 124M parameters) with random weights
 and GPT-2's real tokenizer: it costs exactly what GPT-2 Small costs, but its numbers mean
@@ -6,9 +6,9 @@ nothing. The prompt pairs are curated dataset items of one token length (10 by d
 
 The reference runs what TransformerLens's `patching.get_act_patch_resid_pre` runs: for every
 (layer, position), one full-depth forward pass of all corrupted prompts with the clean residual
-patched in at that site, computing full-vocabulary logits at every position. The batched version
-is `duality_bench.analysis.patch(kinds=("resid_pre",))`. Both run in this process, one after the
-other, and must agree within 1e-5 on every site's logit difference.
+patched in at that point, computing full-vocabulary logits at every position. The batched version
+is `duality_bench.analysis.patch(sites=("resid_pre",))`. Both run in this process, one after the
+other, and must agree within 1e-5 on every point's logit difference.
 
     python scripts/bench_patching.py --tokenizer data/gpt2-tokenizer
 """
@@ -36,17 +36,17 @@ def parse() -> argparse.Namespace:
     return p.parse_args()
 
 
-def pick_items(tokenizer, config: str, n: int, length: int):
+def pick_items(tokenizer, dataset: str, n: int, length: int):
     from duality_bench.analysis import tokenize_items
     from duality_bench.data.dataset import load_items
 
-    items = load_items(config)
+    items = load_items(dataset)
     batches, _ = tokenize_items(tokenizer, items, max_batch=len(items))
     batch = batches[0]
     chosen = [it for it, n_tok in zip(batch.items, batch.lengths.tolist(), strict=True) if n_tok == length]
     if len(chosen) < n:
         have = Counter(batch.lengths.tolist())
-        sys.exit(f"only {len(chosen)} items of {length} tokens in {config!r}; lengths available: {dict(have)}")
+        sys.exit(f"only {len(chosen)} items of {length} tokens in {dataset!r}; lengths available: {dict(have)}")
     # Spread the choice over pairs and templates rather than taking one pair's items.
     step = len(chosen) // n
     return chosen[::step][:n]
@@ -105,7 +105,7 @@ def main() -> None:
     torch.manual_seed(0)
     model = GPT2LMHeadModel(GPT2Config(n_layer=args.layers)).eval()
     (batch,), _ = tokenize_items(tokenizer, items, max_batch=len(items))
-    n_sites = args.layers * args.tokens
+    n_points = args.layers * args.tokens
     n_params = sum(p.numel() for p in model.parameters()) / 1e6
     print(f"model: GPT2Config(n_layer={args.layers}) with random weights, {n_params:.0f}M parameters")
     print(
@@ -126,17 +126,17 @@ def main() -> None:
     t_ref = time.perf_counter() - t
     err = float((ref - ours.ld_patched["resid_pre"]).abs().max())
 
-    rows = [("one forward per site, full logits", f"{n_sites + 1}", t_ref)]
+    rows = [("one forward per site, full logits", f"{n_points + 1}", t_ref)]
     if args.transformer_lens:
         t_tl = _time_transformer_lens(model, tokenizer, batch)
-        rows.append(("TransformerLens get_act_patch_resid_pre", f"{n_sites + 1}", t_tl))
+        rows.append(("TransformerLens get_act_patch_resid_pre", f"{n_points + 1}", t_tl))
     rows.append((f"duality-bench batched (batch size {args.batch_size})", "-", t_ours))
     print()
     print("| method | forward passes | seconds | speed-up |")
     print("|---|---:|---:|---:|")
     for name, passes, sec in rows:
         print(f"| {name} | {passes} | {sec:.2f} | {t_ref / sec:.1f}x |")
-    total = len(items) * n_sites
+    total = len(items) * n_points
     print(f"\nsites: {total} ({skipped} skipped as identical in clean and corrupted runs)")
     print(f"max |logit diff (batched) - logit diff (reference)| over all sites: {err:.2e}")
     if err > 1e-5:

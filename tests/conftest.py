@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.need import need
+
 # The hub is unreachable on CI machines; fail fast instead of retrying for half a minute.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -16,8 +18,7 @@ GPT2_TOKENIZER = REPO / "data" / "gpt2-tokenizer"
 
 @pytest.fixture(scope="session")
 def gpt2_tokenizer():
-    if not GPT2_TOKENIZER.exists():
-        pytest.skip(f"GPT-2's tokenizer is not at {GPT2_TOKENIZER}")
+    need(GPT2_TOKENIZER.exists(), f"GPT-2's tokenizer is not at {GPT2_TOKENIZER}")
     from transformers import GPT2TokenizerFast
 
     return GPT2TokenizerFast.from_pretrained(GPT2_TOKENIZER)

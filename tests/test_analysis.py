@@ -9,15 +9,17 @@ identical activations recovers 0.
 
 from __future__ import annotations
 
+import ast
 import copy
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 import torch
 
 from duality_bench.analysis import (
-    KINDS,
+    SITES,
     AnalysisConfig,
     UnsupportedModelError,
     adapt,
@@ -25,6 +27,8 @@ from duality_bench.analysis import (
     attribute,
     logit_lens,
     patch,
+    recovery_of_means,
+    recovery_per_item,
     run_trace,
     select_items,
     tokenize_items,
@@ -209,7 +213,7 @@ def reference_patching(model, clean_ids, corrupted_ids, target, distractor, n_he
 
 def test_batched_patching_matches_one_forward_per_site(model, batch):
     adapter = adapt(model)
-    result = patch(adapter, batch, KINDS, batch_size=5)  # several chunks per stage, mixed offsets
+    result = patch(adapter, batch, SITES, batch_size=5)  # several chunks per stage, mixed offsets
     width = batch.clean.shape[1]
     for i in range(len(batch)):
         n = int(batch.lengths[i])
@@ -217,24 +221,24 @@ def test_batched_patching_matches_one_forward_per_site(model, batch):
             model, batch.clean[i : i + 1, width - n :], batch.corrupted[i : i + 1, width - n :],
             int(batch.target[i]), int(batch.distractor[i]), adapter.n_heads,
         )  # fmt: skip
-        for kind, expected in ref.items():
-            mine = result.ld_patched[kind][i]
-            mine = mine[:, width - n :] if kind.startswith("resid") else mine
-            assert torch.allclose(mine, expected, atol=1e-5), (kind, i, (mine - expected).abs().max())
+        for site, expected in ref.items():
+            mine = result.ld_patched[site][i]
+            mine = mine[:, width - n :] if site.startswith("resid") else mine
+            assert torch.allclose(mine, expected, atol=1e-5), (site, i, (mine - expected).abs().max())
 
 
 def test_patching_does_not_depend_on_batch_size_or_padding(model, tok, items, batch):
     adapter = adapt(model)
-    whole = patch(adapter, batch, KINDS, batch_size=1000)
-    one_by_one = patch(adapter, batch, KINDS, batch_size=1)
+    whole = patch(adapter, batch, SITES, batch_size=1000)
+    one_by_one = patch(adapter, batch, SITES, batch_size=1)
     singles, _ = tokenize_items(tok, list(batch.items), max_batch=1)
     width = batch.clean.shape[1]
-    for kind in KINDS:
-        assert torch.allclose(whole.ld_patched[kind], one_by_one.ld_patched[kind], atol=1e-5)
+    for site in SITES:
+        assert torch.allclose(whole.ld_patched[site], one_by_one.ld_patched[site], atol=1e-5)
         for i, single in enumerate(singles):
-            alone = patch(adapter, single, (kind,)).ld_patched[kind][0]
+            alone = patch(adapter, single, (site,)).ld_patched[site][0]
             n = single.clean.shape[1]
-            mine = whole.ld_patched[kind][i, :, width - n :] if kind.startswith("resid") else whole.ld_patched[kind][i]
+            mine = whole.ld_patched[site][i, :, width - n :] if site.startswith("resid") else whole.ld_patched[site][i]
             assert torch.allclose(mine, alone, atol=1e-5)
 
 
@@ -252,10 +256,10 @@ def test_patching_nothing_recovers_zero(model, batch):
     adapter = adapt(model)
     corrupted = run_trace(adapter, batch.corrupted, batch.mask)
     # Patching the corrupted run's own activations: every restarted pass must reproduce its output.
-    same = patch(adapter, batch, KINDS, clean=corrupted, corrupted=corrupted)
-    for kind in KINDS:
-        assert same.computed[kind].any()
-        assert same.ld_patched[kind].sub(same.ld_corrupted.view((-1,) + (1,) * (same.ld_patched[kind].dim() - 1)))\
+    same = patch(adapter, batch, SITES, clean=corrupted, corrupted=corrupted)
+    for site in SITES:
+        assert same.computed[site].any()
+        assert same.ld_patched[site].sub(same.ld_corrupted.view((-1,) + (1,) * (same.ld_patched[site].dim() - 1)))\
             .abs().max() < 1e-5  # fmt: skip
     # Sites before the cue are skipped, and their recovery is exactly 0.
     result = patch(adapter, batch, ("resid_pre",))
@@ -293,6 +297,58 @@ def test_logit_lens_reads_the_models_hidden_states(model, tok, items):
     assert lens[-1] == pytest.approx(float(out.logits[0, -1, t] - out.logits[0, -1, d]), abs=1e-5)
 
 
+def test_recovery_per_item_and_of_means_differ_as_documented():
+    clean, corrupted = torch.tensor([2.0, 1.0]), torch.tensor([0.0, 0.9])
+    patched = torch.tensor([[1.0, 2.0], [1.0, 0.9]])  # [item, site]
+    per_item = recovery_per_item(patched, clean, corrupted)
+    assert torch.allclose(per_item, torch.tensor([[0.5, 1.0], [1.0, 0.0]]))
+    # Of the means: (mean patched - mean corrupted) / (mean clean - mean corrupted), not the mean of the above.
+    assert torch.allclose(recovery_of_means(patched, clean, corrupted), torch.tensor([0.55, 1.0]) / 1.05)
+    assert recovery_of_means(patched, corrupted, corrupted).isnan().all()
+
+
+def test_analysis_imports_no_circle_and_only_the_allowed_stages():
+    """Module imports within analysis/ form no circle; every project import is at module top and
+    reaches only the stages the subpackage's docstring allows."""
+    folder = Path(__file__).resolve().parent.parent / "duality_bench" / "analysis"
+    allowed = (
+        "duality_bench.errors",
+        "duality_bench.provenance",
+        "duality_bench.data.",
+        "duality_bench.evaluation.models",
+    )
+    graph: dict[str, set[str]] = {}
+    for path in folder.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        top = {id(node) for node in tree.body}
+        deps = graph.setdefault(path.stem, set())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            else:
+                continue
+            for module in (m for m in modules if m.split(".")[0] == "duality_bench"):
+                assert id(node) in top, f"{path.name}:{node.lineno} imports {module} inside a function"
+                if module.startswith("duality_bench.analysis."):
+                    deps.add(module.rsplit(".", 1)[1])
+                else:
+                    assert module.startswith(allowed), f"{path.name} imports {module}"
+    graph.pop("__init__")
+    done: set[str] = set()
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, f"import circle: {' -> '.join((*path, module))}"
+        if module not in done:
+            for dep in graph[module]:
+                visit(dep, (*path, module))
+            done.add(module)
+
+    for module in graph:
+        visit(module, ())
+
+
 def test_items_that_do_not_align_are_skipped_with_a_count(tok, items):
     base = items[0]
     mismatch = dataclasses.replace(
@@ -319,14 +375,14 @@ def test_unsupported_architecture_names_the_supported_ones(tok, tmp_path, capsys
     capsys.readouterr()
     assert main(["analyze", str(tmp_path), "--out", str(tmp_path / "out"), "--no-figures"]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
-    assert len(err) == 1 and err[0].startswith("error: circuit analysis does not support GPTNeoXForCausalLM")
+    assert len(err) == 1 and err[0].startswith("error: analyze: circuit analysis does not support GPTNeoXForCausalLM")
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
         ({"pairs": ("left-rigth",)}, "no pair 'left-rigth'.*did you mean left-right"),
-        ({"kinds": ("resid_post",)}, "unknown patching site 'resid_post'"),
+        ({"sites": ("resid_post",)}, "unknown patching site 'resid_post'"),
         ({"directions": ("a-b",)}, "unknown direction 'a-b'"),
         ({"batch_size": 0}, "batch_size must be at least 1"),
         ({"templates": ("nope",)}, "no dataset items match"),
@@ -400,15 +456,15 @@ def test_agrees_with_transformer_lens(tok, items):
         assert torch.allclose(attribute(adapter, trace, b).heads[0].flatten(), heads, atol=1e-4)
         assert torch.allclose(trace.pattern_final[:, 0], pattern, atol=1e-4)
 
-        ours = patch(adapter, b, KINDS)
+        ours = patch(adapter, b, SITES)
         tl = {
             "resid_pre": tlp.get_act_patch_resid_pre(bridge, b.corrupted, cache, ld),
             "head_final": tlp.get_act_patch_attn_head_out_by_pos(bridge, b.corrupted, cache, ld)[:, -1],
             "head_all": tlp.get_act_patch_attn_head_out_all_pos(bridge, b.corrupted, cache, ld),
             "mlp_final": tlp.get_act_patch_mlp_out(bridge, b.corrupted, cache, ld)[:, -1],
         }
-        for kind, expected in tl.items():
-            assert torch.allclose(ours.ld_patched[kind][0], torch.as_tensor(expected).float(), atol=1e-4), kind
+        for site, expected in tl.items():
+            assert torch.allclose(ours.ld_patched[site][0], torch.as_tensor(expected).float(), atol=1e-4), site
 
 
 @pytest.mark.integration
@@ -425,7 +481,7 @@ def test_smollm2_left_right_circuit(tmp_path):
     loaded = load_model("smollm2-135m", device="cpu")
     config = AnalysisConfig(
         templates=("spatial.two_hands.v1", "spatial.either_or.v1"),
-        kinds=("resid_pre", "resid_mid", "head_final"),
+        sites=("resid_pre", "resid_mid", "head_final"),
         out=tmp_path,
         figures=False,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import subprocess
 import sys
 import warnings
@@ -13,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from duality_bench.data.dataset import CONFIGS, DATA_DIR, DATASET_NAME, BuildConfig, build_dataset, load, load_items
-from duality_bench.errors import DualityBenchError
+from duality_bench.cli import main
+from duality_bench.data.build import build_dataset
+from duality_bench.data.dataset import CONFIGS, DATASET_NAME, BuildConfig, load, load_items
 from duality_bench.data.pairs.curated import read_curated
 from duality_bench.data.records import DualPair, PromptItem
 from duality_bench.data.templates import (
@@ -26,11 +28,20 @@ from duality_bench.data.templates import (
     get_template,
     render,
 )
+from duality_bench.errors import DualityBenchError
+from tests.need import need
 
 from .conftest import GPT2_TOKENIZER, REPO
 
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 COMMITTED = DATA_DIR / DATASET_NAME
 HEADER = "a,b,category,pos,a_other_duals,b_other_duals,note\n"
+
+
+def checkout_build(**kw) -> BuildConfig:
+    """The build's inputs from this checkout, wherever the tests run from."""
+    inputs = {"curated_path": DATA_DIR / "curated_pairs.csv", "wordnet_path": DATA_DIR / "wordnet_pairs.csv"}
+    return BuildConfig(**{**inputs, "tokenizer": None, "audit": None, **kw})
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -132,10 +143,10 @@ def test_unknown_template_and_category_suggest_the_closest():
 def test_build_rejects_a_bad_template_and_an_unknown_pair(tmp_path):
     broken = replace(TEMPLATES[0], name="no_slot", text="Nothing to fill")
     with pytest.raises(TemplateError, match=r"no_slot\.v1"):
-        build_dataset(BuildConfig(out_dir=tmp_path, templates=(*TEMPLATES, broken)))
+        build_dataset(checkout_build(out_dir=tmp_path, templates=(*TEMPLATES, broken)))
     stray = Template("stray", TEMPLATES[0].category, "Not {cue} but", pairs=("nope-never",))
     with pytest.raises(TemplateError, match="names unknown pairs"):
-        build_dataset(BuildConfig(out_dir=tmp_path, templates=(*TEMPLATES, stray)))
+        build_dataset(checkout_build(out_dir=tmp_path, templates=(*TEMPLATES, stray)))
 
 
 # --- the built folder ----------------------------------------------------------------------
@@ -143,12 +154,17 @@ def test_build_rejects_a_bad_template_and_an_unknown_pair(tmp_path):
 
 @pytest.fixture(scope="module")
 def rebuilt(tmp_path_factory) -> Path:
-    if not GPT2_TOKENIZER.exists():
-        pytest.skip("GPT-2's tokenizer is needed to rebuild the committed card")
+    """A plain `duality-bench build` (every default) in the checkout, into a temporary folder."""
+    need(GPT2_TOKENIZER.exists(), "GPT-2's tokenizer is needed to rebuild the committed card")
     out = tmp_path_factory.mktemp("rebuild") / DATASET_NAME
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # the committed tables hold no duplicates
-        build_dataset(BuildConfig(out_dir=out, tokenizer=str(GPT2_TOKENIZER)))
+    here = os.getcwd()
+    os.chdir(DATA_DIR.parent)  # defaults are relative to the working directory, as for a user
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the committed tables hold no duplicates
+            assert main(["build", "--out", str(out)]) == 0
+    finally:
+        os.chdir(here)
     return out
 
 

@@ -9,10 +9,11 @@ import torch
 
 from duality_bench.data.dataset import load_items
 from duality_bench.errors import DualityBenchError
-from duality_bench.evaluation.run import EvalConfig, evaluate
+from duality_bench.evaluation.items import items_path, read_items_file
 from duality_bench.evaluation.models import forward_logits, load_model
-from duality_bench.results import items_path, load_result, read_items_file
+from duality_bench.evaluation.run import EvalConfig, evaluate
 from duality_bench.evaluation.scoring import prepare, score_batch
+from duality_bench.results import load_result
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +81,8 @@ def test_default_scoring_covers_every_item_whatever_the_tokenizer(tiny_gpt2_dir,
     items = load_items("all")[::97]
     runs = [_run(str(d), tmp_path / d.name, items) for d in (tiny_gpt2_dir, small_vocab_llama_dir)]
     for run in runs:
-        assert [s.item_id for s in run.scores] == [i.id for i in items] and run.excluded["count"] == 0
-        assert run.metrics["n"] == len(items) and 0 < run.metrics["n_single_token"] < len(items)
+        assert [s.item_id for s in run.scores] == [i.id for i in items] and run.excluded.count == 0
+        assert run.metrics.n == len(items) and 0 < run.metrics.n_single_token < len(items)
     gpt2_multi, llama_multi = ({s.item_id for s in run.scores if not s.single_token} for run in runs)
     assert gpt2_multi != llama_multi  # the tokenizers split different words, the items scored are the same
 
@@ -89,23 +90,23 @@ def test_default_scoring_covers_every_item_whatever_the_tokenizer(tiny_gpt2_dir,
 def test_next_token_scoring_excludes_multi_token_items(tiny_gpt2_dir, tmp_path):
     items = load_items("wordnet")[:200]
     result = _run(str(tiny_gpt2_dir), tmp_path, items, scoring="next-token")
-    excluded = set(result.excluded["ids"])
-    assert result.excluded["count"] == len(excluded) > 0
+    excluded = set(result.excluded.ids)
+    assert result.excluded.count == len(excluded) > 0
     assert len(result.scores) + len(excluded) == len(items)
     assert not excluded & {s.item_id for s in result.scores}
     seq = _run(str(tiny_gpt2_dir), tmp_path / "seq", items, scoring="sequence")
-    assert len(seq.scores) == len(items) and seq.excluded["count"] == 0
+    assert len(seq.scores) == len(items) and seq.excluded.count == 0
 
 
 def test_results_file_carries_provenance(tiny_gpt2_dir, tmp_path, curated_items):
     result = _run(str(tiny_gpt2_dir), tmp_path, curated_items[:40])
     saved = load_result(tmp_path / "r.json")
-    assert saved.metrics == json.loads(json.dumps(result.metrics))
-    assert saved.model["n_params"] == result.model["n_params"] > 0
-    assert saved.model["dtype"] == "float32" and saved.dataset["items_sha256"]
+    assert saved == result  # every field survives the round trip (scores stay in the items file)
+    assert saved.model.n_params == result.model.n_params > 0
+    assert saved.model.dtype == "float32" and saved.dataset.items_sha256
     header, scores = read_items_file(items_path(tmp_path / "r.json"))
     assert header["complete"] and [s.item_id for s in scores] == [s.item_id for s in result.scores]
-    assert 0 <= saved.metrics["duality_accuracy"] <= 1
+    assert 0 <= saved.metrics.duality_accuracy <= 1
     assert set(saved.breakdowns) >= {"category", "template_id", "pos", "direction", "pair", "source"}
 
 
@@ -137,8 +138,8 @@ def test_resume_after_interruption_gives_the_same_numbers(tiny_gpt2_dir, tmp_pat
     assert [s.item_id for s in resumed.scores] == [s.item_id for s in full.scores]
     for a, b in zip(resumed.scores, full.scores, strict=True):
         assert a.logit_diff == pytest.approx(b.logit_diff, abs=1e-5)
-    assert resumed.metrics["duality_accuracy"] == full.metrics["duality_accuracy"]
-    assert resumed.metrics["logit_diff"] == pytest.approx(full.metrics["logit_diff"], abs=1e-5)
+    assert resumed.metrics.duality_accuracy == full.metrics.duality_accuracy
+    assert resumed.metrics.logit_diff == pytest.approx(full.metrics.logit_diff, abs=1e-5)
 
 
 def test_corrupt_partial_file_is_a_clear_error_and_is_kept(tiny_gpt2_dir, tmp_path, curated_items):
@@ -195,7 +196,7 @@ def test_folder_without_weights_is_a_clear_error(tmp_path):
 
 def test_bad_selection_and_config(tiny_gpt2_dir, tmp_path, curated_items):
     with pytest.raises(DualityBenchError, match="unknown config 'curatd'; did you mean 'curated'"):
-        _run(str(tiny_gpt2_dir), tmp_path, None, config="curatd")
+        _run(str(tiny_gpt2_dir), tmp_path, None, dataset="curatd")
     with pytest.raises(DualityBenchError, match="limit must be at least 1"):
         _run(str(tiny_gpt2_dir), tmp_path, curated_items, limit=0)
     with pytest.raises(DualityBenchError, match="unknown categories"):
@@ -213,7 +214,7 @@ def test_cli_eval_prints_summary_and_writes_files(tiny_gpt2_dir, tmp_path, capsy
     printed = capsys.readouterr().out
     assert "duality score" in printed and out.exists() and items_path(out).exists()
     assert main(argv) == 0  # finished results for this dataset build are kept, not recomputed
-    assert "already holds results for this dataset build" in capsys.readouterr().out
+    assert "already holds this run's results" in capsys.readouterr().out
     out.unlink()  # what is left is a partial run: never clobbered without --resume/--overwrite
     assert main(argv) == 2
     assert "holds a partial run; pass --resume" in capsys.readouterr().err

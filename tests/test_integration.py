@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from duality_bench.data.dataset import load_items
-from duality_bench.evaluation.run import EvalConfig, evaluate
-from duality_bench.evaluation.metrics import score_frame, summarize
+from duality_bench.evaluation.items import read_items_file
+from duality_bench.evaluation.metrics import score_frame
 from duality_bench.evaluation.models import load_model
-from duality_bench.results import read_items_file
+from duality_bench.evaluation.run import EvalConfig, evaluate
+from tests.need import need
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +34,7 @@ MEASURED = {"smollm2-135m": 0.6104, "gemma3-270m": 0.6508}
 
 def _needs(module: str) -> None:
     if importlib.util.find_spec(module) is None:
-        pytest.skip(f"{module} is not installed (scripts/install.sh installs it)")
+        need(False, f"{module} is not installed (scripts/install.sh installs it)")
 
 
 def _committed(folder: str) -> dict:
@@ -62,17 +63,17 @@ def test_real_model_matches_its_committed_scores_and_beats_the_reference_rows(sp
     _needs(module)
     items = load_items("all")[::SUBSAMPLE]
     result = evaluate(spec, EvalConfig(output=tmp_path / "r.json", progress=False), items=items)
-    assert len(result.scores) == len(items) and result.excluded["count"] == 0
+    assert len(result.scores) == len(items) and result.excluded.count == 0
     committed = _committed(spec)
     for score in result.scores:
         old = committed[score.item_id]
         assert score.logit_diff == pytest.approx(old.logit_diff, abs=0.02), score.item_id
         assert score.control_diff == pytest.approx(old.control_diff, abs=0.02), score.item_id
-    headline = result.metrics["duality_score"]
+    headline = result.metrics.duality_score
     assert headline == pytest.approx(MEASURED[spec], abs=0.005)
     for folder in REFERENCES:
         ref = _committed(folder)
-        reference = summarize(score_frame(items, [ref[i.id] for i in items]), n_boot=10)["duality_score"]
+        reference = headline(score_frame(items, [ref[i.id] for i in items]), n_boot=10)["duality_score"]
         assert headline > reference + 0.03, folder
 
 

@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from duality_bench.cli import main
-from duality_bench.leaderboard.board import LeaderboardConfig, LeaderboardError, build_leaderboard
+from duality_bench.leaderboard import LeaderboardConfig, LeaderboardError, build_leaderboard
 from duality_bench.results import load_result, save_result
+from tests.need import need, need_module
 
 REPO = Path(__file__).resolve().parents[1]
 TOKENIZER = REPO / "data" / "gpt2-tokenizer"
@@ -47,7 +48,8 @@ def tiny_model(folder: Path, seed: int, width: int):
 def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A results folder: two tiny models, one with a hostile name, and the frequency baseline."""
     if not (TOKENIZER / "vocab.json").exists():
-        pytest.skip(f"GPT-2 tokenizer folder not found at {TOKENIZER}")
+        need(False, f"GPT-2 tokenizer folder not found at {TOKENIZER}")
+    from duality_bench.evaluation.baselines import word_baseline
     from duality_bench.evaluation.run import EvalConfig, evaluate
     from duality_bench.results import default_result_path
 
@@ -61,14 +63,9 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ):
         loaded = replace(tiny_model(root / f"model{seed}", seed, width), id=model_id, revision=revision)
         out = default_result_path(model_id, CONFIG, res)
-        evaluate(loaded, EvalConfig(config=CONFIG, output=out, progress=False, n_bootstrap=200, dataset_dir=dataset))
-    sys.path.insert(0, str(REPO / "scripts"))
-    try:
-        import make_baselines
-    finally:
-        sys.path.remove(str(REPO / "scripts"))
-    make_baselines.word_baseline("frequency", CONFIG, res, dataset_dir=dataset)
-    make_baselines.word_baseline("copy", CONFIG, res, dataset_dir=dataset)
+        evaluate(loaded, EvalConfig(dataset=CONFIG, output=out, progress=False, n_bootstrap=200, dataset_dir=dataset))
+    word_baseline("frequency", CONFIG, res, dataset_dir=dataset)
+    word_baseline("copy", CONFIG, res, dataset_dir=dataset)
     return res
 
 
@@ -124,10 +121,10 @@ def test_rows_are_ranked_by_the_duality_score(board_dir: Path) -> None:
     files = result_files(board_dir)
     assert len(files) == 5 and not board.problems and not board.unranked
     section = board.sections[CONFIG]
-    scores = [e.metrics["duality_score"] for e in section]
+    scores = [e.metrics.duality_score for e in section]
     assert scores == sorted(scores, reverse=True)
-    on_disk = {load_result(f).model["id"]: load_result(f).metrics["duality_score"] for f in files}
-    assert {e.model_id: e.metrics["duality_score"] for e in section} == on_disk
+    on_disk = {load_result(f).model.id: load_result(f).metrics.duality_score for f in files}
+    assert {e.model_id: e.metrics.duality_score for e in section} == on_disk
     rows = markdown_rows(board.markdown.read_text(), f"## Dataset config `{CONFIG}`")
     assert len(rows) == 5 and len({len(r) for r in rows}) == 1
     assert [r[4].strip() for r in rows] == [f"{a:.3f}" for a in scores]
@@ -140,7 +137,7 @@ def test_rows_are_ranked_by_the_duality_score(board_dir: Path) -> None:
     assert "## Reference rows" in text and "never looks at the prompt" in text
     for e in section:  # each row links to its results file, relative to the output folder
         assert (board.markdown.parent / e.link).resolve() == next(
-            f.resolve() for f in files if load_result(f).model["id"] == e.model_id
+            f.resolve() for f in files if load_result(f).model.id == e.model_id
         )
 
 
@@ -208,15 +205,15 @@ def test_rebuild_gives_identical_files(board_dir: Path) -> None:
 def test_older_dataset_builds_and_partial_runs_are_listed_apart(board_dir: Path) -> None:
     files = result_files(board_dir)
     stale = load_result(files[0])
-    save_result(replace(stale, dataset={**stale.dataset, "sha256": "0" * 64}), files[0])
+    save_result(replace(stale, dataset=replace(stale.dataset, sha256="0" * 64)), files[0])
     partial = load_result(files[1])
-    save_result(replace(partial, config={**partial.config, "limit": 10}), files[1])
+    save_result(replace(partial, options=replace(partial.options, limit=10)), files[1])
     board = build(board_dir)
     status = {e.model_id: e.status for e in board.entries}
-    assert status[stale.model["id"]] == "stale" and status[partial.model["id"]] == "partial"
+    assert status[stale.model.id] == "stale" and status[partial.model.id] == "partial"
     assert {e.model_id for e in board.sections[CONFIG]} == {e.model_id for e in board.entries} - {
-        stale.model["id"],
-        partial.model["id"],
+        stale.model.id,
+        partial.model.id,
     }
     text = board.markdown.read_text()
     assert len(markdown_rows(text, "## Not ranked")) == 2 and "older dataset build" in text
@@ -236,7 +233,7 @@ def test_current_build_comes_from_the_dataset_folder(board_dir: Path) -> None:
 def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["leaderboard", "--results", str(tmp_path / "missing"), "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: no results folder") and err.count("\n") == 1
+    assert err.startswith("error: leaderboard: no results folder") and err.count("\n") == 1
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "junk.json").write_text("{")
     assert main(["leaderboard", "--results", str(tmp_path / "empty"), "--out", str(tmp_path)]) == 2
@@ -249,11 +246,11 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) 
 def test_frequency_baseline_ignores_the_context(results: Path) -> None:
     """A context-free scorer's a->b and b->a logit differences cancel, template by template."""
     from duality_bench.data.dataset import load_items
-    from duality_bench.results import items_path, read_items_file
+    from duality_bench.evaluation.items import items_path, read_items_file
 
     path = results / "baseline__frequency" / f"{CONFIG}.json"
     result = load_result(path)
-    assert result.model["id"] == "baseline/frequency" and result.excluded["count"] == 0
+    assert result.model.id == "baseline/frequency" and result.excluded.count == 0
     _, scores = read_items_file(items_path(path))
     items = {i.id: i for i in load_items(CONFIG, results.parent / "dataset")}
     by_key = {(items[s.item_id].pair_id, items[s.item_id].template_id, items[s.item_id].direction): s for s in scores}
@@ -261,13 +258,13 @@ def test_frequency_baseline_ignores_the_context(results: Path) -> None:
     both = [(ab, ba) for ab, ba in both if ba is not None]
     assert len(both) > 10
     assert all(ab.logit_diff == -ba.logit_diff for ab, ba in both)
-    for pair in result.metrics["asymmetry"]["most_asymmetric"]:
-        assert pair["acc_ab"] + pair["acc_ba"] <= 1
+    for pair in result.metrics.asymmetry.most_asymmetric:
+        assert pair.acc_ab + pair.acc_ba <= 1
 
 
 def test_importing_the_leaderboard_loads_no_heavy_module() -> None:
     code = (
-        "import sys, duality_bench.leaderboard.board, duality_bench.cli;"
+        "import sys, duality_bench.leaderboard, duality_bench.cli;"
         "print(sorted({'plotly', 'torch', 'pandas'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -286,11 +283,11 @@ def browser(tmp_path: Path):
     if os.environ.get("CI"):
         from selenium import webdriver  # CI installs it: a missing browser tool fails there
     else:
-        webdriver = pytest.importorskip("selenium.webdriver")
+        webdriver = need_module("selenium.webdriver")
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         if os.environ.get("CI"):
             pytest.fail("CI needs Debian's chromium and chromium-driver (scripts/install.sh installs them)")
-        pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)")
+        need(False, "needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)")
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
@@ -370,7 +367,7 @@ def test_page_in_chromium(board_dir: Path, browser, tmp_path: Path) -> None:
 def test_committed_leaderboard_is_up_to_date(tmp_path: Path) -> None:
     """The committed pages are what `duality-bench leaderboard` makes of the committed results."""
     if not (COMMITTED / "index.html").exists():
-        pytest.skip("no committed leaderboard/index.html yet")
+        need(False, "no committed leaderboard/index.html yet")
     shutil.copytree(COMMITTED / "results", tmp_path / "results")
     board = build_leaderboard(LeaderboardConfig(results=tmp_path / "results", out=tmp_path))
     assert board.markdown.read_text() == (COMMITTED / "LEADERBOARD.md").read_text(), "run duality-bench leaderboard"
@@ -381,7 +378,7 @@ def test_committed_leaderboard_is_up_to_date(tmp_path: Path) -> None:
 def test_committed_page_in_chromium(browser, tmp_path: Path) -> None:
     """The committed page shows its rows and plots; UPDATE_SCREENSHOT=1 refreshes the README's screenshot."""
     if not (COMMITTED / "index.html").exists():
-        pytest.skip("no committed leaderboard/index.html yet")
+        need(False, "no committed leaderboard/index.html yet")
     page = (COMMITTED / "index.html").read_text()
     open_page(browser, COMMITTED / "index.html")
     for table_id in re.findall(r'<table class="sortable" id="([^"]+)"', page):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from duality_bench.evaluation.metrics import breakdown, score_frame, summarize
 from duality_bench.data.records import ItemScore, PromptItem
+from duality_bench.evaluation.metrics import breakdown, headline, score_frame
 
 
 def _item(n: int, category: str, source: str = "curated", family: str = "zero-shot") -> PromptItem:
@@ -54,7 +54,7 @@ def test_the_duality_score_weighs_categories_alike_and_control_and_any_dual_are_
     scores += [_score(items[8], -2.0, -1.0, -3.0, -0.5)]  # wrong, but another dual beats the cue
     scores += [_score(items[9], -1.0, -2.0, -0.5, -9.0), _score(items[10], -2.0, -1.0, -3.0, -9.0)]
     scores += [_score(items[11], -1.0, -1.0, -1.0, -9.0)]  # ties: half credit each
-    m = summarize(score_frame(items, scores), n_boot=50)
+    m = headline(score_frame(items, scores), n_boot=50)
     assert m["duality_accuracy"] == pytest.approx(9.5 / 12)  # the item-level share
     assert m["duality_score"] == pytest.approx((1 + 0 + 0.5 + 0.5) / 4)  # per category, then the mean
     assert m["curated_score"] == pytest.approx(0.5) and m["wordnet_score"] == pytest.approx(0.5)
@@ -71,7 +71,7 @@ def test_top1_and_rank_count_single_token_items_only():
     multi = _score(items[2], -5.0, -6.0, -7.0, -9.0)
     scores.append(ItemScore(**{**multi.__dict__, "single_token": False, "target_rank": None, "top1": None}))
     frame = score_frame(items, scores)
-    m = summarize(frame, n_boot=50)
+    m = headline(frame, n_boot=50)
     assert m["n"] == 3 and m["n_single_token"] == 2 and m["top1_accuracy"] == pytest.approx(0.5)
     row = breakdown(frame, "category")["c"]
     assert row["top1_accuracy"] == pytest.approx(0.5) and row["duality_accuracy"] == pytest.approx(2 / 3)

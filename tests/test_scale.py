@@ -9,9 +9,10 @@ import sys
 import pytest
 
 from duality_bench.cli import main
-from duality_bench.evaluation.run import EvalConfig, evaluate
+from duality_bench.evaluation.items import items_path, read_items_file, write_items_file
 from duality_bench.evaluation.models import load_model
-from duality_bench.results import items_path, load_result, read_items_file, write_items_file
+from duality_bench.evaluation.run import EvalConfig, evaluate
+from duality_bench.results import load_result
 
 ARGS = ["--config", "curated", "--limit", "60", "--batch-size", "7", "--no-progress"]
 
@@ -45,9 +46,9 @@ def test_two_processes_equal_one_item_for_item(tiny_gpt2_dir, single, tmp_path):
         assert b.target_logit == pytest.approx(a.target_logit, abs=1e-5)
         assert b.logit_diff == pytest.approx(a.logit_diff, abs=1e-5)
     r1, r2 = load_result(single), load_result(out)
-    assert (r1.config["processes"], r2.config["processes"]) == (1, 2)
-    assert r2.metrics["duality_accuracy"] == r1.metrics["duality_accuracy"]
-    assert r2.metrics["logit_diff"] == pytest.approx(r1.metrics["logit_diff"], abs=1e-5)
+    assert (r1.options.processes, r2.options.processes) == (1, 2)
+    assert r2.metrics.duality_accuracy == r1.metrics.duality_accuracy
+    assert r2.metrics.logit_diff == pytest.approx(r1.metrics.logit_diff, abs=1e-5)
     assert not list(tmp_path.glob("*.rank*.jsonl"))  # part files are merged away
 
 
@@ -63,7 +64,7 @@ def test_a_dead_shard_loses_only_unfinished_batches(tiny_gpt2_dir, single, tmp_p
     done = _launch(tiny_gpt2_dir, out, "--resume")
     assert "Traceback" not in done.stderr
     assert [s.item_id for s in _scores(out)] == [s.item_id for s in scores]
-    assert load_result(out).metrics["duality_accuracy"] == load_result(single).metrics["duality_accuracy"]
+    assert load_result(out).metrics.duality_accuracy == load_result(single).metrics.duality_accuracy
 
 
 def test_num_processes_shortcut_relaunches_under_accelerate(tiny_gpt2_dir, single, tmp_path, monkeypatch):
@@ -86,7 +87,7 @@ def test_sweep_goes_past_a_bad_model_and_skips_finished_ones(tiny_gpt2_dir, tiny
     models_file.write_text(f"# two tiny models\n{tiny_gpt2_dir}\n\n{tiny_llama_dir}  # rotary\n")
     assert main(["eval", "--models-file", str(models_file), *ARGS, "--output-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert out.count("skipped") == 2 and "already holds results for this dataset build" in out
+    assert out.count("skipped") == 2 and "already holds this run's results" in out
 
 
 def test_several_models_refuse_a_single_output(tiny_gpt2_dir, tmp_path, capsys):

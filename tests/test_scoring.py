@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from duality_bench.evaluation.models import load_model
 from duality_bench.data.records import PromptItem
+from duality_bench.evaluation.models import load_model
 from duality_bench.evaluation.scoring import batches, continuation_logprobs, prepare, score_all, score_batch
 
 

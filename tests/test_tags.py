@@ -16,6 +16,7 @@ from duality_bench.data.pairs.tags import (
     zipf_report,
 )
 from duality_bench.data.pairs.wordnet import WordNetRow, read_table
+from tests.need import need_module
 
 COMMITTED = Path(__file__).resolve().parents[1] / "data" / "wordnet_pairs.csv"
 
@@ -116,7 +117,7 @@ def test_in_core_needs_a_single_lower_case_common_pair() -> None:
 
 @pytest.fixture(scope="module")
 def table() -> dict[tuple[str, str], PairTags]:
-    pytest.importorskip("wordfreq")
+    need_module("wordfreq")
     rows = read_table(COMMITTED)
     return {(r.a, r.b): t for r, t in zip(rows, tag_pairs(rows), strict=True)}
 
@@ -141,7 +142,7 @@ def test_core_keeps_hot_cold_and_drops_rare_technical_pairs(table: dict[tuple[st
 
 
 def test_tags_keep_row_order_and_count_sets_within_the_rows() -> None:
-    pytest.importorskip("wordfreq")
+    need_module("wordfreq")
     rows = [
         WordNetRow("cold", "hot", "a", ("a",), "cold.a.01", "hot.a.01"),
         WordNetRow("admit", "deny", "v", ("v",), "admit.v.01", "deny.v.01"),
@@ -153,7 +154,7 @@ def test_tags_keep_row_order_and_count_sets_within_the_rows() -> None:
 
 
 def test_zipf_report_and_near_threshold_agree_with_in_core() -> None:
-    pytest.importorskip("wordfreq")
+    need_module("wordfreq")
     rows = [
         WordNetRow("cold", "hot", "a", ("a",), "cold.a.01", "hot.a.01"),
         WordNetRow("aware", "unaware", "a", ("a",), "aware.a.01", "unaware.a.01"),

@@ -21,6 +21,7 @@ from duality_bench.data.pairs.wordnet import (
     read_wordnet,
     write_table,
 )
+from tests.need import need
 
 COMMITTED = Path(__file__).resolve().parents[1] / "data" / "wordnet_pairs.csv"
 HEADER = ",".join(COLUMNS)
@@ -140,11 +141,11 @@ def test_committed_table_reads() -> None:
 
 
 @pytest.mark.wordnet
-@pytest.mark.skipif(
-    not (DEBIAN_WORDNET / "data.noun").exists(),
-    reason=f"no WordNet 3.0 in {DEBIAN_WORDNET} (apt-get install wordnet-base wordnet-sense-index)",
-)
 def test_regenerated_table_is_byte_identical(tmp_path: Path) -> None:
+    need(
+        (DEBIAN_WORDNET / "data.noun").exists(),
+        f"no WordNet 3.0 in {DEBIAN_WORDNET} (apt-get install wordnet-base wordnet-sense-index)",
+    )
     rows = extract_pairs(prepare_wordnet(tmp_path / "nltk_data"))
     out = tmp_path / "wordnet_pairs.csv"
     write_table(rows, out)

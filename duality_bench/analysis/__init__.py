@@ -5,6 +5,14 @@ One entry call, `analyze(model, AnalysisConfig(...))`, returns the tensors (`Ana
 and, with `out` set, writes report.md, analysis.json and the figures. The pieces are public for
 notebooks: `adapt` a transformers model, `tokenize_items`, `run_trace`, then `logit_lens`,
 `attribute` and `patch` on the traces. Supported architectures: see `components.ADAPTERS`.
+
+Modules, each importing only those above it: `components` (architecture adapters), `trace`
+(batches, cached and restarted passes), `lens`, `attribution`, `recovery` (the three forms of
+patching recovery), `patching`, `summary` (per-group numbers), `figures`, `report` (the files),
+`pipeline` (`analyze`). Of the rest of the package, this subpackage may import
+`duality_bench.errors`, `duality_bench.provenance`, `duality_bench.data` and
+`duality_bench.evaluation.models`; never `duality_bench.leaderboard` or `duality_bench.cli`
+(the CLI imports it, lazily, so that `duality-bench --help` does not load torch).
 """
 
 from __future__ import annotations
@@ -12,13 +20,14 @@ from __future__ import annotations
 from duality_bench.analysis.attribution import Attribution, attribute
 from duality_bench.analysis.components import ADAPTERS, UnsupportedModelError, adapt
 from duality_bench.analysis.lens import logit_lens
-from duality_bench.analysis.patching import KINDS, Patching, patch
+from duality_bench.analysis.patching import SITES, Patching, patch
 from duality_bench.analysis.pipeline import AnalysisConfig, AnalysisResult, analyze, select_items
+from duality_bench.analysis.recovery import recovery_by_role, recovery_of_means, recovery_per_item
 from duality_bench.analysis.trace import PromptBatch, Trace, run_trace, tokenize_items
 
 __all__ = [
     "ADAPTERS",
-    "KINDS",
+    "SITES",
     "AnalysisConfig",
     "AnalysisResult",
     "Attribution",
@@ -31,6 +40,9 @@ __all__ = [
     "attribute",
     "logit_lens",
     "patch",
+    "recovery_by_role",
+    "recovery_of_means",
+    "recovery_per_item",
     "run_trace",
     "select_items",
     "tokenize_items",

@@ -6,18 +6,21 @@ backends. Needs the `analysis` extra: `pip install "duality-bench[analysis]"`.
 
 from __future__ import annotations
 
+import html
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from duality_bench.analysis.report import ALL, role_recovery
+from duality_bench.analysis.recovery import recovery_by_role, recovery_of_means
+from duality_bench.analysis.summary import ALL
 from duality_bench.errors import DualityBenchError
 
 
 @dataclass
 class Panel:
     title: str
-    kind: str  # "heatmap" | "lines" | "bars"
+    chart: str  # "heatmap" | "lines" | "bars"
     x: list[str]
     y: list[str] = field(default_factory=list)  # heatmap rows
     z: list[list[float | None]] = field(default_factory=list)  # heatmap values [row][col]
@@ -25,10 +28,10 @@ class Panel:
     faint: dict[str, list[float | None]] = field(default_factory=dict)  # thin lines drawn behind
     xlabel: str = ""
     ylabel: str = ""
-    symmetric: bool = True  # heatmap colour scale centred on 0
 
 
-def _label(token: str) -> str:
+def _token_label(token: str) -> str:
+    """A decoded token as an axis label: newlines shown as \\n, blank tokens by their repr."""
     return token.replace("\n", "\\n").strip() or repr(token)
 
 
@@ -44,19 +47,33 @@ def build_figures(
     groups = summary["groups"]
     names = [n for n in groups if n != ALL][:8]
     layers = [str(n) for n in range(result.n_layers)]
-    head_labels = [str(h) for h in range(result.n_heads)]
     figs: dict[str, list[Panel]] = {}
+    figs["logit_lens"] = _lens_panels(result, groups, names, layers)
+    figs["attribution"] = _attribution_panels(result, groups, names, layers)
+    resid = [site for site in ("resid_pre", "resid_mid") if site in result.patched]
+    if resid:
+        figs["patching_resid"] = _resid_panels(result, resid, layers)
+        figs["patching_templates"] = _template_panels(result, resid[0], layers)
+    panels = _component_panels(result, groups, layers)
+    if panels:
+        figs["patching_components"] = panels
+    figs["attention"] = _attention_panels(result, heads, template)
+    gen = summary["generalisation"]
+    if len(gen["groups"]) > 1:
+        figs["generalisation"] = _generalisation_panels(gen)
+    return figs
 
-    lens_x = ["emb", *layers]
+
+def _lens_panels(result: Any, groups: dict[str, Any], names: list[str], layers: list[str]) -> list[Panel]:
     faint = {}
     for name in names:
         for j, i in enumerate(result.groups()[name]):
             faint[f"{name}#{j}"] = [float(v) for v in result.lens[i]]
-    figs["logit_lens"] = [
+    return [
         Panel(
             "Logit lens (thick: mean per group, thin: each prompt)",
             "lines",
-            lens_x,
+            ["emb", *layers],
             series={n: groups[n]["lens"] for n in names},
             faint=faint,
             xlabel="residual stream after layer",
@@ -64,6 +81,9 @@ def build_figures(
         )
     ]
 
+
+def _attribution_panels(result: Any, groups: dict[str, Any], names: list[str], layers: list[str]) -> list[Panel]:
+    head_labels = [str(h) for h in range(result.n_heads)]
     panels = [
         Panel(f"Head DLA: {n}", "heatmap", head_labels, layers, groups[n]["dla_heads"], xlabel="head", ylabel="layer")
         for n in names[:4]
@@ -71,74 +91,72 @@ def build_figures(
     panels.append(
         Panel("MLP DLA", "lines", layers, series={n: groups[n]["dla_mlps"] for n in names}, xlabel="layer", ylabel="LD")
     )
-    figs["attribution"] = panels
+    return panels
 
-    resid = [k for k in ("resid_pre", "resid_mid") if k in result.patched]
-    if resid:
-        idx = list(range(len(result.items)))
-        panels = []
-        for kind in resid:
-            labels, rec = role_recovery(result, kind, idx)
-            panels.append(
-                Panel(f"Patching {kind}: recovery (all items)", "heatmap", labels, layers, rec.tolist(), ylabel="layer")
-            )
-        figs["patching_resid"] = panels
-        figs["patching_templates"] = _template_panels(result, resid[0], layers)
 
+def _resid_panels(result: Any, resid: list[str], layers: list[str]) -> list[Panel]:
+    """One layer x position-role recovery heatmap per residual-stream site, over all items."""
+    idx = list(range(len(result.items)))
     panels = []
-    for kind in ("head_final", "head_all"):
-        if kind in result.patched:
-            z = groups[ALL]["recovery"][kind]
-            where = "final position" if kind == "head_final" else "all positions"
+    for site in resid:
+        roles, rec = recovery_by_role(result, site, idx)
+        panels.append(
+            Panel(f"Patching {site}: recovery (all items)", "heatmap", roles, layers, rec.tolist(), ylabel="layer")
+        )
+    return panels
+
+
+def _component_panels(result: Any, groups: dict[str, Any], layers: list[str]) -> list[Panel]:
+    """Recovery of the head and MLP output sites, over all items."""
+    head_labels = [str(h) for h in range(result.n_heads)]
+    panels = []
+    for site in ("head_final", "head_all"):
+        if site in result.patched:
+            z = groups[ALL]["recovery"][site]
+            where = "final position" if site == "head_final" else "all positions"
             panels.append(
                 Panel(
                     f"Patching head output ({where})", "heatmap", head_labels, layers, z, xlabel="head", ylabel="layer"
                 )
             )
-    mlps = {k: groups[ALL]["recovery"][k] for k in ("mlp_final", "mlp_all") if k in result.patched}
+    mlps = {site: groups[ALL]["recovery"][site] for site in ("mlp_final", "mlp_all") if site in result.patched}
     if mlps:
         panels.append(Panel("Patching MLP output", "lines", layers, series=mlps, xlabel="layer", ylabel="recovery"))
-    if panels:
-        figs["patching_components"] = panels
-
-    figs["attention"] = _attention_panels(result, heads, template)
-
-    gen = summary["generalisation"]
-    if len(gen["groups"]) > 1:
-        titles = {"dla_heads": "direct logit attribution", "head_all_recovery": "patching recovery (head_all)"}
-        figs["generalisation"] = [
-            Panel(
-                f"Per-head {title}: correlation between groups",
-                "heatmap",
-                gen["groups"],
-                gen["groups"],
-                gen[m]["correlation"],
-            )
-            for m, title in titles.items()
-            if m in gen
-        ]
-    return figs
+    return panels
 
 
-def _template_panels(result: Any, kind: str, layers: list[str]) -> list[Panel]:
+def _generalisation_panels(gen: dict[str, Any]) -> list[Panel]:
+    titles = {"dla_heads": "direct logit attribution", "head_all_recovery": "patching recovery (head_all)"}
+    return [
+        Panel(
+            f"Per-head {title}: correlation between groups",
+            "heatmap",
+            gen["groups"],
+            gen["groups"],
+            gen[m]["correlation"],
+        )
+        for m, title in titles.items()
+        if m in gen
+    ]
+
+
+def _template_panels(result: Any, site: str, layers: list[str]) -> list[Panel]:
     """One layer x token recovery heatmap per template of the first pair (both directions averaged)."""
-    from duality_bench.analysis.report import recovery_of_means
-
     first = result.items[0].pair_id
     by_template: dict[str, list[int]] = {}
     for i, item in enumerate(result.items):
         if item.pair_id == first:
             by_template.setdefault(item.template_id, []).append(i)
-    width = result.patched[kind].shape[-1]
+    width = result.patched[site].shape[-1]
     panels = []
     for template, idx in list(by_template.items())[:12]:
         n = int(result.lengths[idx[0]])
         idx = [i for i in idx if int(result.lengths[i]) == n]
         tokens = _merged_tokens(result, idx)
         rec = recovery_of_means(
-            result.patched[kind][idx][:, :, width - n :], result.ld_clean[idx], result.ld_corrupted[idx]
+            result.patched[site][idx][:, :, width - n :], result.ld_clean[idx], result.ld_corrupted[idx]
         )
-        panels.append(Panel(f"{kind}: {template}", "heatmap", tokens, layers, rec.tolist(), ylabel="layer"))
+        panels.append(Panel(f"{site}: {template}", "heatmap", tokens, layers, rec.tolist(), ylabel="layer"))
     return panels
 
 
@@ -165,9 +183,9 @@ def _attention_panels(result: Any, heads: list[tuple[int, int]], template: str |
 
 def _merged_tokens(result: Any, idx: list[int]) -> list[str]:
     """Token labels of prompts that differ only in the cue: "left/right" where they differ."""
-    tokens = [_label(t) for t in result.tokens[idx[0]]]
+    tokens = [_token_label(t) for t in result.tokens[idx[0]]]
     for i in idx[1:]:
-        other = [_label(t) for t in result.tokens[i]]
+        other = [_token_label(t) for t in result.tokens[i]]
         tokens = [a if b in a.split("/") else f"{a}/{b}" for a, b in zip(tokens, other, strict=True)]
     return tokens
 
@@ -189,8 +207,6 @@ def write_figures(
 
 
 def _require(module: str) -> Any:
-    import importlib
-
     try:
         return importlib.import_module(module)
     except ImportError:
@@ -216,7 +232,7 @@ def _png(panels: list[Panel], path: Path) -> Path:
     height = min(max(3.2, big * 0.2), 9)
     fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols + 3 * (cols == 1), height * rows), squeeze=False)
     for ax, p in zip(axes.flat, panels, strict=False):
-        if p.kind == "heatmap":
+        if p.chart == "heatmap":
             z = np.array([[np.nan if v is None else v for v in row] for row in p.z], dtype=float)
             lim = _limit(p.z)
             im = ax.imshow(z, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, origin="upper")
@@ -224,7 +240,7 @@ def _png(panels: list[Panel], path: Path) -> Path:
             ax.set_xticks(range(len(p.x)), p.x, rotation=60 if max(map(len, p.x)) > 3 else 0, ha="right", fontsize=7)
             step = max(1, len(p.y) // 16)
             ax.set_yticks(range(0, len(p.y), step), p.y[::step], fontsize=7)
-        elif p.kind == "lines":
+        elif p.chart == "lines":
             names = list(p.series)
             for key, ys in p.faint.items():
                 ax.plot(p.x, [np.nan if v is None else v for v in ys], lw=0.6, alpha=0.25,
@@ -254,22 +270,20 @@ def _png(panels: list[Panel], path: Path) -> Path:
 
 def _html(figs: dict[str, list[Panel]], path: Path, *, title: str, js: str) -> Path:
     go = _require("plotly.graph_objects")
-    import html
-
     parts = [f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title><h1>{html.escape(title)}</h1>"]
     first = True
     for name, panels in figs.items():
         parts.append(f"<h2>{html.escape(name.replace('_', ' '))}</h2>")
         for p in panels:
             fig = go.Figure()
-            if p.kind == "heatmap":
+            if p.chart == "heatmap":
                 lim = _limit(p.z)
                 fig.add_trace(
                     go.Heatmap(z=p.z, x=p.x, y=p.y, colorscale="RdBu", reversescale=True, zmin=-lim, zmax=lim)
                 )
                 fig.update_yaxes(autorange="reversed", type="category")
                 fig.update_xaxes(type="category")
-            elif p.kind == "lines":
+            elif p.chart == "lines":
                 for key, ys in p.faint.items():
                     color = _group_color(key.split("#")[0], list(p.series))
                     fig.add_trace(

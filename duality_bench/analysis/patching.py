@@ -1,7 +1,8 @@
-"""Activation patching, batched: many patched sites per forward pass, each pass started late.
+"""Activation patching, batched: many patched points per forward pass, each pass started late.
 
-Run the corrupted prompt, put the clean activation in at one site, and read the logit difference
-at the final position. Sites (their result shapes):
+Run the corrupted prompt, put the clean activation in at one point of a site (one layer and
+position or head), and read the logit difference at the final position. Sites, the `--sites` of
+`duality-bench analyze` (their result shapes):
 
 - `resid_pre`, `resid_mid`: the residual stream before / after layer l's attention at one
   position  [item, layer, pos]
@@ -11,14 +12,14 @@ at the final position. Sites (their result shapes):
 
 What makes it fast, and why each step is exact:
 
-1. Sites that change the same first position run as one batch, each row joining the pass at
-   the stage it patches (see `trace.resume`): one call per half-layer for the whole batch.
+1. Points that change the same first position run as one batch, each row joining the pass at
+   the stage it patches (see `trace.run_from_stages`): one call per half-layer for the whole batch.
 2. A pass starts at the patched stage from the cached corrupted activations: nothing before it
    changes.
 3. A pass computes only positions from the earliest patched one on, reading keys and values of
    earlier positions from the corrupted cache: in a causal model a patch never reaches back.
 4. Only the final position is normed and unembedded, and only for the two tokens compared.
-5. Sites where the clean and corrupted activations are identical are not run: their result is
+5. Points where the clean and corrupted activations are identical are not run: their result is
    the corrupted run's. Those are the residual stream before the first differing token, and
    the embeddings (resid_pre of layer 0) wherever the tokens are the same.
 """
@@ -31,10 +32,11 @@ from dataclasses import dataclass, field
 import torch
 
 from duality_bench.analysis.components import Adapter
-from duality_bench.analysis.trace import PromptBatch, Trace, logit_diff, resume, run_trace, suffix_context
+from duality_bench.analysis.recovery import recovery_per_item
+from duality_bench.analysis.trace import PromptBatch, Trace, logit_diff, run_from_stages, run_trace, suffix_context
 from duality_bench.errors import DualityBenchError
 
-KINDS = ("resid_pre", "resid_mid", "head_final", "head_all", "mlp_final", "mlp_all")
+SITES = ("resid_pre", "resid_mid", "head_final", "head_all", "mlp_final", "mlp_all")
 
 
 @dataclass(frozen=True)
@@ -43,35 +45,33 @@ class Patching:
 
     ld_clean: torch.Tensor  # [item]
     ld_corrupted: torch.Tensor  # [item]
-    ld_patched: dict[str, torch.Tensor]  # kind -> [item, layer, pos] | [item, layer, head] | [item, layer]
-    computed: dict[str, torch.Tensor] = field(default_factory=dict)  # kind -> bool, same shape: False = skipped
+    ld_patched: dict[str, torch.Tensor]  # site -> [item, layer, pos] | [item, layer, head] | [item, layer]
+    computed: dict[str, torch.Tensor] = field(default_factory=dict)  # site -> bool, same shape: False = skipped
 
-    def recovery(self, kind: str) -> torch.Tensor:
-        """(LD_patched - LD_corrupted) / (LD_clean - LD_corrupted), per site; same shape as ld_patched."""
-        from duality_bench.evaluation.metrics import normalised_recovery
-
-        shape = (-1,) + (1,) * (self.ld_patched[kind].dim() - 1)
-        return normalised_recovery(self.ld_patched[kind], self.ld_corrupted.view(shape), self.ld_clean.view(shape))
+    def recovery(self, site: str) -> torch.Tensor:
+        """`recovery_per_item` of one site: same shape as `ld_patched[site]`."""
+        return recovery_per_item(self.ld_patched[site], self.ld_clean, self.ld_corrupted)
 
 
-def check_kinds(kinds: Sequence[str]) -> tuple[str, ...]:
-    unknown = [k for k in kinds if k not in KINDS]
+def check_sites(sites: Sequence[str]) -> tuple[str, ...]:
+    """The sites as a tuple; a clear error for a name not in `SITES`."""
+    unknown = [s for s in sites if s not in SITES]
     if unknown:
-        raise DualityBenchError(f"unknown patching site {unknown[0]!r}; choose from {', '.join(KINDS)}")
-    return tuple(kinds)
+        raise DualityBenchError(f"unknown patching site {unknown[0]!r}; choose from {', '.join(SITES)}")
+    return tuple(sites)
 
 
 def patch(
     adapter: Adapter,
     batch: PromptBatch,
-    kinds: Sequence[str] = KINDS,
+    sites: Sequence[str] = SITES,
     *,
     clean: Trace | None = None,
     corrupted: Trace | None = None,
     batch_size: int = 256,
 ) -> Patching:
-    """Patch every site of each kind, `batch_size` patched prompts per forward pass."""
-    kinds = check_kinds(kinds)
+    """Patch every layer and position (or head) of each site, `batch_size` patched prompts per forward pass."""
+    sites = check_sites(sites)
     if batch_size < 1:
         raise DualityBenchError(f"batch_size must be at least 1, got {batch_size}")
     if clean is None:
@@ -82,70 +82,70 @@ def patch(
         ld_clean = logit_diff(adapter, clean.resid_final[:, -1], batch.target, batch.distractor).cpu()
         ld_corrupted = logit_diff(adapter, corrupted.resid_final[:, -1], batch.target, batch.distractor).cpu()
     patched, computed = {}, {}
-    for kind in kinds:
-        sites, shape = _sites(kind, adapter, batch)
+    for site in sites:
+        points, shape = _patch_points(site, adapter, batch)
         result = ld_corrupted.view((-1,) + (1,) * (len(shape) - 1)).expand(shape).clone()
         done = torch.zeros(shape, dtype=torch.bool)
-        for chunk in _chunks(sites, batch_size):
-            ld = _run_chunk(kind, adapter, batch, clean, corrupted, chunk)
+        for chunk in _chunks(points, batch_size):
+            ld = _run_chunk(site, adapter, batch, clean, corrupted, chunk)
             item, layer, index = chunk["item"], chunk["layer"], chunk["index"]
             key = (item, layer) if len(shape) == 2 else (item, layer, index)
             result[key] = ld
             done[key] = True
-        patched[kind], computed[kind] = result, done
+        patched[site], computed[site] = result, done
     return Patching(ld_clean, ld_corrupted, patched, computed)
 
 
-def _sites(kind: str, adapter: Adapter, batch: PromptBatch) -> tuple[dict[str, torch.Tensor], tuple[int, ...]]:
-    """Every site of one kind that can change the output: item, layer, index (position or head),
-    the stage its pass starts at, and the first position it must compute."""
+def _patch_points(site: str, adapter: Adapter, batch: PromptBatch) -> tuple[dict[str, torch.Tensor], tuple[int, ...]]:
+    """Every point of one site that can change the output: item, layer, index (position or head),
+    the stage its pass starts at, and the first position it must compute; and the result's shape."""
     n, width = batch.clean.shape
     n_layers = adapter.n_layers
     first = batch.first_diff.cpu()
-    if kind.startswith("resid"):
+    if site.startswith("resid"):
         item, layer, pos = torch.meshgrid(torch.arange(n), torch.arange(n_layers), torch.arange(width), indexing="ij")
         keep = pos >= first[item]
-        if kind == "resid_pre":
+        if site == "resid_pre":
             same = (batch.clean == batch.corrupted).cpu()
             keep &= ~((layer == 0) & same[item, pos])
-        stage = 2 * layer + (kind == "resid_mid")
-        sites = {"item": item, "layer": layer, "index": pos, "stage": stage, "offset": pos}
-        return {k: v[keep] for k, v in sites.items()}, (n, n_layers, width)
-    n_index = adapter.n_heads if kind.startswith("head") else 1
+        stage = 2 * layer + (site == "resid_mid")
+        points = {"item": item, "layer": layer, "index": pos, "stage": stage, "offset": pos}
+        return {k: v[keep] for k, v in points.items()}, (n, n_layers, width)
+    n_index = adapter.n_heads if site.startswith("head") else 1
     item, layer, index = torch.meshgrid(torch.arange(n), torch.arange(n_layers), torch.arange(n_index), indexing="ij")
-    offset = torch.full_like(item, width - 1) if kind.endswith("final") else first[item]
-    stage = 2 * layer + (1 if kind.startswith("head") else 2)
-    sites = {"item": item, "layer": layer, "index": index, "stage": stage, "offset": offset}
-    shape = (n, n_layers, n_index) if kind.startswith("head") else (n, n_layers)
-    return {k: v.flatten() for k, v in sites.items()}, shape
+    offset = torch.full_like(item, width - 1) if site.endswith("final") else first[item]
+    stage = 2 * layer + (1 if site.startswith("head") else 2)
+    points = {"item": item, "layer": layer, "index": index, "stage": stage, "offset": offset}
+    shape = (n, n_layers, n_index) if site.startswith("head") else (n, n_layers)
+    return {k: v.flatten() for k, v in points.items()}, shape
 
 
-def _chunks(sites: dict[str, torch.Tensor], size: int):
-    """Sites that share their first computed position, sorted by stage, in runs of at most `size`."""
-    key = sites["offset"] * (int(sites["stage"].max()) + 1) + sites["stage"]
+def _chunks(points: dict[str, torch.Tensor], size: int):
+    """Points that share their first computed position, sorted by stage, in runs of at most `size`."""
+    key = points["offset"] * (int(points["stage"].max()) + 1) + points["stage"]
     order = key.argsort(stable=True)
-    offsets = sites["offset"][order]
+    offsets = points["offset"][order]
     for offset in offsets.unique().tolist():
         idx = order[offsets == offset]
         for start in range(0, len(idx), size):
             part = idx[start : start + size]
-            yield {name: v[part] for name, v in sites.items()}
+            yield {name: v[part] for name, v in points.items()}
 
 
 def _run_chunk(
-    kind: str, adapter: Adapter, batch: PromptBatch, clean: Trace, corrupted: Trace, chunk: dict[str, torch.Tensor]
+    site: str, adapter: Adapter, batch: PromptBatch, clean: Trace, corrupted: Trace, chunk: dict[str, torch.Tensor]
 ) -> torch.Tensor:
-    """Patched logit differences [row] for sites that share their first computed position."""
+    """Patched logit differences [row] for points that share their first computed position."""
     device = batch.clean.device
     item, index, layer = (chunk[k].to(device) for k in ("item", "index", "layer"))
     offset = int(chunk["offset"][0])
     rows = torch.arange(len(item), device=device)
     with torch.inference_mode():
-        if kind.startswith("resid"):
-            name = "resid_pre" if kind == "resid_pre" else "resid_mid"
+        if site.startswith("resid"):
+            name = "resid_pre" if site == "resid_pre" else "resid_mid"
             resid = getattr(corrupted, name)[layer, item, offset:].clone()  # [row, pos, d_model]
             resid[rows, index - offset] = getattr(clean, name)[layer, item, index]
-        elif kind.startswith("head"):
+        elif site.startswith("head"):
             z = corrupted.z[layer, item, offset:].clone()  # [row, pos, head, d_head]
             z[rows, :, index] = clean.z[layer, item, offset:][rows, :, index]
             resid = corrupted.resid_pre[layer, item, offset:].clone()
@@ -155,5 +155,5 @@ def _run_chunk(
         else:
             resid = corrupted.resid_mid[layer, item, offset:] + clean.mlp_out[layer, item, offset:]
         ctx = suffix_context(adapter, corrupted, item, offset)
-        final = resume(adapter, chunk["stage"], resid, ctx)
+        final = run_from_stages(adapter, chunk["stage"], resid, ctx)
         return logit_diff(adapter, final, batch.target[item], batch.distractor[item]).cpu()

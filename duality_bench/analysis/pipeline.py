@@ -3,6 +3,7 @@ patterns on the dataset's clean/corrupted prompt pairs, as tensors, and optional
 
 from __future__ import annotations
 
+import difflib
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -15,21 +16,25 @@ import torch
 from duality_bench.analysis.attribution import Attribution, attribute
 from duality_bench.analysis.components import adapt
 from duality_bench.analysis.lens import logit_lens
-from duality_bench.analysis.patching import KINDS, check_kinds, patch
+from duality_bench.analysis.patching import SITES, check_sites, patch
+from duality_bench.analysis.recovery import recovery_per_item
+from duality_bench.analysis.report import write_outputs
 from duality_bench.analysis.trace import run_trace, tokenize_items
+from duality_bench.data.dataset import load_items
 from duality_bench.data.records import DIRECTIONS, PromptItem
 from duality_bench.errors import DualityBenchError
+from duality_bench.evaluation.models import load_model
 
 
 @dataclass(frozen=True)
 class AnalysisConfig:
-    pairs: tuple[str, ...] = ("left-right",)  # pair ids ("left-right"); empty: every pair of the config
-    dataset_config: str = "curated"  # curated, wordnet or all
+    pairs: tuple[str, ...] = ("left-right",)  # pair ids ("left-right"); empty: every pair of the dataset
+    dataset: str = "curated"  # the dataset config: curated, wordnet or all
     dataset_dir: Path | None = None  # default: the packaged dataset
     directions: tuple[str, ...] = DIRECTIONS
     templates: tuple[str, ...] = ()  # template ids; empty: all
     limit: int | None = None  # at most this many items (after the filters above)
-    kinds: tuple[str, ...] = KINDS  # patching sites, see duality_bench.analysis.patching
+    sites: tuple[str, ...] = SITES  # patching sites, see duality_bench.analysis.patching
     batch_size: int = 256  # patched prompts per forward pass (at most)
     items_per_batch: int = 32  # prompts traced together
     top_k: int = 5  # components named per group in the report
@@ -51,26 +56,23 @@ class AnalysisResult:
     n_heads: int
     items: tuple[PromptItem, ...]
     tokens: tuple[tuple[str, ...], ...]  # clean prompt tokens per item, decoded one by one
-    cue: torch.Tensor  # [item] first position (right-aligned coordinates) where clean and corrupted differ
+    cue_position: torch.Tensor  # [item] first position (right-aligned coordinates) where clean and corrupted differ
     lengths: torch.Tensor  # [item]
     ld_clean: torch.Tensor  # [item] logit(target) - logit(distractor) on the clean prompt
     ld_corrupted: torch.Tensor  # [item] the same two tokens on the corrupted prompt
     lens: torch.Tensor  # [item, layer + 1]
     attribution: Attribution  # heads [item, layer, head], mlps [item, layer], ...
-    patched: dict[str, torch.Tensor]  # kind -> patched logit difference, [item, layer, pos | head] or [item, layer]
-    computed: dict[str, torch.Tensor]  # kind -> bool, False where the site was skipped (identical activations)
+    patched: dict[str, torch.Tensor]  # site -> patched logit difference, [item, layer, pos | head] or [item, layer]
+    computed: dict[str, torch.Tensor]  # site -> bool, False where the point was skipped (identical activations)
     attention: torch.Tensor  # [item, layer, head, pos] attention from the final position, clean prompt
     skipped: dict[str, int]  # items left out, by reason
     seconds: dict[str, float] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     model_info: dict[str, Any] = field(default_factory=dict)
 
-    def recovery(self, kind: str) -> torch.Tensor:
-        """Normalised recovery per item and site, same shape as `patched[kind]`."""
-        from duality_bench.evaluation.metrics import normalised_recovery
-
-        shape = (-1,) + (1,) * (self.patched[kind].dim() - 1)
-        return normalised_recovery(self.patched[kind], self.ld_corrupted.view(shape), self.ld_clean.view(shape))
+    def recovery(self, site: str) -> torch.Tensor:
+        """`recovery_per_item` of one site: same shape as `patched[site]`."""
+        return recovery_per_item(self.patched[site], self.ld_clean, self.ld_corrupted)
 
     def groups(self) -> dict[str, list[int]]:
         """Item indices per "pair direction" group, pairs in the order the config names them."""
@@ -88,9 +90,7 @@ class AnalysisResult:
 
 def select_items(config: AnalysisConfig, items: Sequence[PromptItem] | None = None) -> list[PromptItem]:
     """The dataset items the config asks for; a clear error when a filter matches nothing."""
-    from duality_bench.data.dataset import load_items
-
-    pool = list(items) if items is not None else load_items(config.dataset_config, config.dataset_dir)
+    pool = list(items) if items is not None else load_items(config.dataset, config.dataset_dir)
     bad = [d for d in config.directions if d not in DIRECTIONS]
     if bad:
         raise DualityBenchError(f"unknown direction {bad[0]!r}; choose from {', '.join(DIRECTIONS)}")
@@ -98,11 +98,9 @@ def select_items(config: AnalysisConfig, items: Sequence[PromptItem] | None = No
         known = {i.pair_id for i in pool}
         for pair in config.pairs:
             if pair not in known:
-                import difflib
-
                 close = difflib.get_close_matches(pair, sorted(known), n=3)
                 hint = f"; did you mean {', '.join(close)}?" if close else "; pair ids look like 'left-right'"
-                raise DualityBenchError(f"no pair {pair!r} in the {config.dataset_config!r} dataset{hint}")
+                raise DualityBenchError(f"no pair {pair!r} in the {config.dataset!r} dataset{hint}")
         order = {p: n for n, p in enumerate(config.pairs)}
         pool = sorted((i for i in pool if i.pair_id in order), key=lambda i: order[i.pair_id])
     pool = [i for i in pool if i.direction in config.directions]
@@ -126,7 +124,7 @@ def analyze(
     Returns an `AnalysisResult`; with `config.out` set, also writes the report, JSON and figures.
     """
     config = config or AnalysisConfig()
-    kinds = check_kinds(config.kinds)
+    sites = check_sites(config.sites)
     for name in ("batch_size", "items_per_batch", "top_k"):
         if getattr(config, name) < 1:
             raise DualityBenchError(f"{name} must be at least 1, got {getattr(config, name)}")
@@ -153,7 +151,7 @@ def analyze(
         attr = attribute(adapter, clean, batch)
         timer["trace_lens_attribution"] += time.perf_counter() - t
         t = time.perf_counter()
-        patching = patch(adapter, batch, kinds, clean=clean, corrupted=corrupted, batch_size=config.batch_size)
+        patching = patch(adapter, batch, sites, clean=clean, corrupted=corrupted, batch_size=config.batch_size)
         timer["patching"] += time.perf_counter() - t
         parts.append(
             {
@@ -167,16 +165,12 @@ def analyze(
     seconds.update(timer)
     result = _assemble(parts, tokenizer, adapter, model_id, info, dict(skipped), seconds, config)
     if config.out is not None:
-        from duality_bench.analysis.report import write_outputs
-
         write_outputs(result, config)
     return result
 
 
 def _unpack(model: Any, config: AnalysisConfig) -> tuple[Any, Any, str, dict[str, Any]]:
     if isinstance(model, str):
-        from duality_bench.evaluation.models import load_model
-
         model = load_model(model, device=config.device, dtype=config.dtype)
     if isinstance(model, tuple) and len(model) == 2:
         hf_model, tokenizer = model
@@ -210,31 +204,31 @@ def _assemble(parts, tokenizer, adapter, model_id, info, skipped, seconds, confi
     cat = lambda get: torch.cat([get(p) for p in parts])  # noqa: E731
     ld_corr = [p["patching"].ld_corrupted for p in parts]
     patched, computed = {}, {}
-    for kind in config.kinds:
-        ps = [p["patching"].ld_patched[kind] for p in parts]
-        cs = [p["patching"].computed[kind] for p in parts]
-        if kind.startswith("resid"):
-            patched[kind] = _right_align(ps, width, ld_corr, dim=2)
-            computed[kind] = _right_align(cs, width, False, dim=2)
+    for site in config.sites:
+        ps = [p["patching"].ld_patched[site] for p in parts]
+        cs = [p["patching"].computed[site] for p in parts]
+        if site.startswith("resid"):
+            patched[site] = _right_align(ps, width, ld_corr, dim=2)
+            computed[site] = _right_align(cs, width, False, dim=2)
         else:
-            patched[kind], computed[kind] = torch.cat(ps), torch.cat(cs)
+            patched[site], computed[site] = torch.cat(ps), torch.cat(cs)
     a = [p["attr"] for p in parts]
     attribution = Attribution(*(torch.cat([getattr(x, f).cpu() for x in a]) for f in Attribution.__dataclass_fields__))
-    tokens, cue = [], []
+    tokens, cue_positions = [], []
     for p in parts:
         b = p["batch"]
         for i in range(len(b)):
             n = int(b.lengths[i])
             ids = b.clean[i, -n:].tolist()
             tokens.append(tuple(tokenizer.decode([t]) for t in ids))
-            cue.append(width - b.clean.shape[1] + int(b.first_diff[i]))
+            cue_positions.append(width - b.clean.shape[1] + int(b.first_diff[i]))
     return AnalysisResult(
         model_id=model_id,
         n_layers=adapter.n_layers,
         n_heads=adapter.n_heads,
         items=tuple(i for p in parts for i in p["batch"].items),
         tokens=tuple(tokens),
-        cue=torch.tensor(cue),
+        cue_position=torch.tensor(cue_positions),
         lengths=cat(lambda p: p["batch"].lengths.cpu()),
         ld_clean=cat(lambda p: p["patching"].ld_clean),
         ld_corrupted=torch.cat(ld_corr),

@@ -2,9 +2,9 @@
 
 A pass is a sequence of stages: stage 2l is the residual stream before layer l's attention
 (`resid_pre`), stage 2l+1 the residual after it (`resid_mid`), stage 2n the final residual.
-`resume` runs rows from any stage on a suffix of the positions, reading the keys and values of
-the earlier positions from a cached run; with a causal model that is exact whenever nothing
-before the suffix differs from the cached run.
+`run_from_stages` runs rows from any stage on a suffix of the positions, reading the keys and
+values of the earlier positions from a cached run; with a causal model that is exact whenever
+nothing before the suffix differs from the cached run.
 
 Batches are left-padded, with position ids counted over real tokens (the `forward_logits`
 contract of `duality_bench.evaluation.models`), so each row's final position is its last prompt token.
@@ -21,6 +21,7 @@ import torch
 
 from duality_bench.analysis.components import Adapter, Rope
 from duality_bench.data.records import PromptItem
+from duality_bench.data.vocabulary import continuation_ids
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,6 @@ class PromptBatch:
     first_diff: torch.Tensor  # [item] first position (padded coordinates) where clean and corrupted differ
     lengths: torch.Tensor  # [item] real tokens per prompt
 
-    @property
-    def position_ids(self) -> torch.Tensor:  # [item, pos]
-        return (self.mask.cumsum(-1) - 1).clamp(min=0)
-
     def __len__(self) -> int:
         return len(self.items)
 
@@ -53,8 +50,6 @@ def tokenize_items(
     (`length_mismatch`), when its target or distractor is more than one token after the prompt
     (`multi_token`), or when both prompts give the same tokens (`identical`).
     """
-    from duality_bench.data.vocabulary import continuation_ids
-
     rows = []
     skipped: Counter = Counter()
     for item in items:
@@ -189,7 +184,7 @@ def run_trace(adapter: Adapter, input_ids: torch.Tensor, mask: torch.Tensor) -> 
     )
 
 
-def resume(adapter: Adapter, stages: torch.Tensor, resid: torch.Tensor, ctx: Context) -> torch.Tensor:
+def run_from_stages(adapter: Adapter, stages: torch.Tensor, resid: torch.Tensor, ctx: Context) -> torch.Tensor:
     """Run rows from their own stage to the end, on positions [ctx.offset:]; return the final
     residual at the last position [row, d_model] (before the final norm).
 

@@ -10,27 +10,31 @@
   among the others: 0 on "dual above the cue", a tie (half credit) on "dual above the control".
   It shows how much of a score is merely not copying.
 
-The word-level rows' metrics come from the same `duality_bench.evaluation.metrics` functions, through the
-evaluator's own result builder.
+The word-level rows are scorers (`evaluation.scorer.Scorer`), so all three go through
+`evaluate` like any model:
 
-    python scripts/make_baselines.py --config all --out leaderboard/results
+    duality-bench baselines --dataset all --out leaderboard/results
 
 Then `duality-bench leaderboard` ranks them with the models.
 """
 
 from __future__ import annotations
 
-import argparse
 import bisect
 import math
-import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from types import SimpleNamespace
 
-from duality_bench.data.records import ItemScore, PromptItem
+from duality_bench.data.dataset import check_config
+from duality_bench.data.records import PromptItem
+from duality_bench.errors import DualityBenchError
+from duality_bench.evaluation.models import load_model
+from duality_bench.evaluation.run import EvalConfig, evaluate
+from duality_bench.results import ItemScore, ModelInfo, default_result_path
 
-REPO = Path(__file__).resolve().parents[1]
-GPT2_TOKENIZER = REPO / "data" / "gpt2-tokenizer"
+GPT2_TOKENIZER = Path("data/gpt2-tokenizer")  # the checkout's copy, relative to the working directory
 SEED = 0
 CHANCE_ID = "baseline/random-gpt2-small"
 FREQUENCY_ID = "baseline/frequency"
@@ -41,18 +45,13 @@ FLOOR = 1e-9  # frequency of a word wordfreq does not know (its lists stop near 
 
 def chance_baseline(config: str, out: Path, tokenizer_dir: Path = GPT2_TOKENIZER, seed: int = SEED) -> Path:
     """Evaluate a random-weight GPT-2 Small with GPT-2's tokenizer; return the results file."""
-    import tempfile
-    from dataclasses import replace
-
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
 
-    from duality_bench.evaluation.models import load_model
-    from duality_bench.evaluation.run import EvalConfig, evaluate
-    from duality_bench.results import default_result_path
-
     if not (Path(tokenizer_dir) / "vocab.json").exists():
-        sys.exit(f"error: no GPT-2 tokenizer folder at {tokenizer_dir} (vocab.json + merges.txt); pass --tokenizer")
+        raise DualityBenchError(
+            f"no GPT-2 tokenizer folder at {tokenizer_dir} (vocab.json + merges.txt); pass --tokenizer"
+        )
     torch.manual_seed(seed)
     model = GPT2LMHeadModel(GPT2Config())
     tokenizer = GPT2TokenizerFast.from_pretrained(tokenizer_dir)
@@ -68,7 +67,7 @@ def chance_baseline(config: str, out: Path, tokenizer_dir: Path = GPT2_TOKENIZER
             spec="GPT2Config() with random weights",
             revision=f"random init: GPT2Config(), torch.manual_seed({seed}), torch {torch.__version__}",
         )
-        evaluate(loaded, EvalConfig(config=config, output=path, overwrite=True))
+        evaluate(loaded, EvalConfig(dataset=config, output=path, overwrite=True))
     return path
 
 
@@ -137,77 +136,58 @@ def copy_score(item: PromptItem) -> ItemScore:
     )
 
 
+@dataclass(frozen=True)
+class WordRequest:
+    """An item for a word-level scorer: its units are whole words, so every item is 'single-token'."""
+
+    item: PromptItem
+    single_token: bool = True
+
+
+class WordScorer:
+    """A reference row that scores whole words without a network: `Unigram` or the copy row."""
+
+    def __init__(self, row: str) -> None:
+        from importlib.metadata import version
+
+        if row == "frequency":
+            unigram = Unigram()
+            self.score_item = unigram.score
+            revision = f"wordfreq=={version('wordfreq')} (en, best)"
+            self.info = ModelInfo(
+                FREQUENCY_ID, "wordfreq unigram", revision, "float64", "cpu", None,
+                f"unigram over {unigram.n_words} English words (wordfreq)",
+            )  # fmt: skip
+        elif row == "copy":
+            self.score_item = copy_score
+            self.info = ModelInfo(COPY_ID, "prefers the cue", "1", "float64", "cpu", None, "always prefers the cue")
+        else:
+            raise DualityBenchError(f"unknown word-level row {row!r}; choose frequency or copy")
+
+    def prepare(self, items: Sequence[PromptItem]) -> list[WordRequest]:
+        return [WordRequest(item) for item in items]
+
+    def score(self, requests: Sequence[WordRequest], on_batch: Callable[[list[ItemScore]], None]) -> None:
+        for start in range(0, len(requests), 4096):
+            on_batch([self.score_item(r.item) for r in requests[start : start + 4096]])
+
+
 def word_baseline(row: str, config: str, out: Path, dataset_dir: Path | None = None) -> Path:
     """Score every item of `config` with a word-level row (frequency or copy); write a results file."""
-    from importlib.metadata import version
-
-    from duality_bench.data.dataset import file_sha256, load_items, parquet_path
-    from duality_bench.evaluation.run import EvalConfig, items_digest, summarize_run
-    from duality_bench.results import default_result_path, items_path, save_result, write_items_file
-
-    items = load_items(config, dataset_dir)
-    dataset_sha = file_sha256(parquet_path(config, dataset_dir))
-    if row == "frequency":
-        unigram = Unigram()
-        scores = [unigram.score(item) for item in items]
-        model_id, spec, revision = FREQUENCY_ID, "wordfreq unigram", f"wordfreq=={version('wordfreq')} (en, best)"
-        architecture = f"unigram over {unigram.n_words} English words (wordfreq)"
-    else:
-        scores = [copy_score(item) for item in items]
-        model_id, spec, revision, architecture = COPY_ID, "prefers the cue", "1", "always prefers the cue"
-    path = default_result_path(model_id, config, out)
-    model = SimpleNamespace(
-        id=model_id,
-        spec=spec,
-        revision=revision,
-        dtype="float64",
-        device="cpu",
-        n_params=None,  # not a network: kept off the parameter-count axis
-        architecture=architecture,
-    )
-    eval_config = EvalConfig(config=config, output=path, dataset_dir=dataset_dir, overwrite=True)
-    header = {
-        "fingerprint": {
-            "model": model_id,
-            "revision": revision,
-            "config": config,
-            "items_sha256": items_digest(items),
-            "dataset_sha256": dataset_sha,
-        },
-        "complete": True,
-    }
-    write_items_file(items_path(path), header, scores)
-    result = summarize_run(model, eval_config, items, scores, [], dataset_sha, items_path(path))
-    save_result(result, path)
+    scorer = WordScorer(row)
+    path = default_result_path(scorer.info.id, config, out)
+    options = EvalConfig(dataset=config, output=path, dataset_dir=dataset_dir, overwrite=True, progress=False)
+    evaluate(scorer, options)
     return path
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Write the chance, word-frequency and copy reference rows.")
-    parser.add_argument("--config", default="all", help="dataset config (default: all)")
-    parser.add_argument("--out", type=Path, default=Path("leaderboard/results"), help="results folder")
-    parser.add_argument("--tokenizer", type=Path, default=GPT2_TOKENIZER, help="GPT-2 tokenizer folder")
-    parser.add_argument("--rows", default=",".join(ROWS), help=f"which rows to write (default: {','.join(ROWS)})")
-    args = parser.parse_args(argv)
-    from duality_bench.data.dataset import check_config
-    from duality_bench.errors import DualityBenchError
-
-    try:
-        check_config(args.config)
-        rows = [r.strip() for r in args.rows.split(",")]
-        unknown = sorted(set(rows) - set(ROWS))
-        if unknown:
-            raise DualityBenchError(f"unknown rows {unknown}; choose from {', '.join(ROWS)}")
-        for row in rows:
-            if row == "chance":
-                print(f"wrote {chance_baseline(args.config, args.out, args.tokenizer)}", flush=True)
-            else:
-                print(f"wrote {word_baseline(row, args.config, args.out)}", flush=True)
-    except DualityBenchError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def write_baselines(rows: Sequence[str], dataset: str, out: Path, tokenizer_dir: Path = GPT2_TOKENIZER) -> list[Path]:
+    """Write the named reference rows' results files (frequency, copy, chance) under `out`."""
+    check_config(dataset)
+    unknown = sorted(set(rows) - set(ROWS))
+    if unknown:
+        raise DualityBenchError(f"unknown rows {unknown}; choose from {', '.join(ROWS)}")
+    return [
+        chance_baseline(dataset, out, tokenizer_dir) if row == "chance" else word_baseline(row, dataset, out)
+        for row in rows
+    ]

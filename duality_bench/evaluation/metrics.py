@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from duality_bench.data.records import ItemScore, PromptItem
+from duality_bench.data.records import PromptItem
+from duality_bench.results import ItemScore
 
 AFFIX_CATEGORY = "wordnet-affix"
 
@@ -71,7 +72,7 @@ def bootstrap_ci(
     return (float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha)))
 
 
-def summarize(frame: pd.DataFrame, *, seed: int = 0, n_boot: int = 1000) -> dict[str, Any]:
+def headline(frame: pd.DataFrame, *, seed: int = 0, n_boot: int = 1000) -> dict[str, Any]:
     """The headline numbers of one set of scored items."""
     if frame.empty:
         return {"n": 0}
@@ -192,11 +193,6 @@ def other_dual_preference(frame: pd.DataFrame) -> dict[str, Any]:
         "prefers_other_dual": float(prefers.mean()),
         "by_cue": {str(k): {c: _plain(v) for c, v in row.items()} for k, row in by_cue.astype(object).iterrows()},
     }
-
-
-def normalised_recovery(ld_patched: Any, ld_corrupted: Any, ld_clean: Any) -> Any:
-    """(LD_patched - LD_corrupted) / (LD_clean - LD_corrupted): 0 = corrupted, 1 = fully restored."""
-    return (ld_patched - ld_corrupted) / (ld_clean - ld_corrupted)
 
 
 def _plain(v: Any) -> Any:

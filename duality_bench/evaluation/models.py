@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from duality_bench.data.dataset import file_sha256
 from duality_bench.errors import DualityBenchError
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -193,8 +194,6 @@ def convert_gguf(path: Path) -> tuple[Path, str]:
     if meta_file.exists():
         return target, json.loads(meta_file.read_text())["sha256"]
     from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from duality_bench.data.dataset import file_sha256
 
     digest = file_sha256(path)
     try:

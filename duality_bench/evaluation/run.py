@@ -8,15 +8,13 @@ of the items into its own part file; the main process gathers every score and wr
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from duality_bench.data.dataset import check_config, file_sha256, load_items, parquet_path
+from duality_bench.data.dataset import check_config, file_sha256, items_digest, load_items, parquet_path
 from duality_bench.data.records import PromptItem
 from duality_bench.errors import DualityBenchError
 from duality_bench.evaluation.items import items_path, read_items_file, score_line, write_items_file
@@ -24,7 +22,7 @@ from duality_bench.evaluation.models import LoadedModel, load_model, model_id
 from duality_bench.evaluation.scorer import ModelScorer, Scorer
 from duality_bench.evaluation.scoring import SCORINGS
 from duality_bench.evaluation.summary import summarize_run
-from duality_bench.results import ItemScore, ResultsError, RunResult, default_result_path, save_result
+from duality_bench.results import ItemScore, ResultsError, RunResult, default_result_path, load_result, save_result
 
 # Bump when what a score means changes, so --resume never mixes scores of two scorers.
 SCORER_VERSION = 2
@@ -108,7 +106,28 @@ def plan_run(model: Any, config: EvalConfig, items: list[PromptItem] | None = No
         dataset_sha = file_sha256(parquet_path(config.dataset, config.dataset_dir))
     name = model if isinstance(model, str) else model.id if isinstance(model, LoadedModel) else model.info.id
     out = Path(config.output) if config.output else default_result_path(model_id(name), config.dataset)
+    check_output(out, config)
     return Plan(select(items, config), dataset_sha, out, items_path(out))
+
+
+def check_output(out: Path, config: EvalConfig) -> None:
+    """Refuse, before any scoring, an output that cannot be written or would replace other work."""
+    if out.suffix != ".json" or out.name.endswith(".items.json"):
+        raise DualityBenchError(f"--output {out} must name a results .json file (its scores go beside it)")
+    if out.is_dir():
+        raise DualityBenchError(f"--output {out} is a folder; name a results .json file in it")
+    if out.exists() and not (config.overwrite or config.resume):
+        try:
+            load_result(out)
+        except ResultsError as e:
+            raise DualityBenchError(
+                f"--output {out} exists and is not a results file ({str(e).removeprefix(f'{out}: ')}); "
+                "choose another --output or pass --overwrite"
+            ) from None
+        raise DualityBenchError(f"{out} holds finished results; pass --resume to reuse them or --overwrite to redo")
+    folder = next(p for p in (out.parent, *out.parent.parents) if p.exists())
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise DualityBenchError(f"cannot write results under {folder}; choose another --output or --output-dir")
 
 
 def select(items: list[PromptItem], config: EvalConfig) -> list[PromptItem]:
@@ -161,13 +180,6 @@ def fingerprint(scorer: Scorer, config: EvalConfig, plan: Plan) -> dict[str, Any
         "items_sha256": items_digest(plan.items),
         "dataset_sha256": plan.dataset_sha,
     }
-
-
-def items_digest(items: list[PromptItem]) -> str:
-    h = hashlib.sha256()
-    for item in items:
-        h.update(json.dumps(asdict(item), sort_keys=True).encode())
-    return h.hexdigest()
 
 
 # --- scoring, resumable and data-parallel -------------------------------------------------

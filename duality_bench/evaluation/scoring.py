@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from duality_bench.data.records import ItemScore, PromptItem
+from duality_bench.data.records import PromptItem
 from duality_bench.data.vocabulary import continuation_ids_batch
 from duality_bench.errors import DualityBenchError
 from duality_bench.evaluation.models import forward_continuations, forward_logits, forward_with_cache
+from duality_bench.results import ItemScore
 
 SCORINGS = ("sequence", "next-token")
 

@@ -1,7 +1,7 @@
 """Evaluate several models one after another: one results file each, skipping finished work.
 
-A model whose results file already holds this dataset build is skipped (unless `overwrite`);
-one that fails to load is reported in one line and the sweep goes on to the next.
+A model whose results file already holds this very run is skipped (unless `overwrite`); one
+that fails, whatever the reason, is reported in one line and the sweep goes on to the next.
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from duality_bench.data.records import RunResult
+from duality_bench.data.dataset import file_sha256, parquet_path
 from duality_bench.errors import DualityBenchError
+from duality_bench.evaluation.models import model_id
 from duality_bench.evaluation.run import EvalConfig, evaluate
+from duality_bench.results import ResultsError, RunResult, default_result_path, load_result, number
 
 
 @dataclass(frozen=True)
@@ -42,41 +44,59 @@ def run_sweep(
     report: Callable[[str], None] = print,
 ) -> list[SweepRow]:
     """Evaluate each spec in turn; `config.output` is used only for a single model."""
-    from duality_bench.data.dataset import file_sha256, parquet_path
-    from duality_bench.evaluation.models import model_id
-    from duality_bench.results import ResultsError, default_result_path, load_result
-
     if not specs:
         raise DualityBenchError("no model given; name one or more models, or pass --models-file")
     if len(specs) > 1 and config.output:
         raise DualityBenchError("--output names one results file; use --output-dir for several models")
-    current = file_sha256(parquet_path(config.config, config.dataset_dir))
+    current = file_sha256(parquet_path(config.dataset, config.dataset_dir))
     rows = []
     for spec in specs:
-        out = config.output or default_result_path(model_id(spec), config.config, output_dir)
-        if out.exists() and not (config.overwrite or config.resume):
-            try:
-                old = load_result(out)
-            except ResultsError:
-                old = None
-            same_run = old is not None and (
-                old.dataset.get("sha256") == current
-                and old.config.get("limit") == config.limit
-                and old.config.get("scoring") == config.scoring
-                and list(old.config.get("categories", [])) == list(config.categories)
-            )
-            if same_run:
-                report(f"skip {spec}: {out} already holds results for this dataset build (--overwrite to redo)")
+        out = config.output or default_result_path(model_id(spec), config.dataset, output_dir)
+        try:
+            old = finished_run(spec, out, config, current)
+            if old is not None:
+                report(f"skip {spec}: {out} already holds this run's results (--overwrite to redo)")
                 rows.append(SweepRow(spec, "skipped", out, old))
                 continue
-        try:
             result = evaluate(spec, replace(config, output=out))
-        except DualityBenchError as e:
-            report(f"error: {spec}: {e}")
-            rows.append(SweepRow(spec, "failed", out, error=str(e)))
+        except KeyboardInterrupt:
+            raise
+        except Exception as e:  # a sweep passes over any failing model, whatever it raised
+            message = str(e) if isinstance(e, DualityBenchError) else f"{type(e).__name__}: {e}"
+            report(f"error: {spec}: {' '.join(message.split())}")
+            rows.append(SweepRow(spec, "failed", out, error=message))
             continue
         rows.append(SweepRow(spec, "done", out, result))
     return rows
+
+
+def finished_run(spec: str, out: Path, config: EvalConfig, dataset_sha: str) -> RunResult | None:
+    """The results at `out` if they are this very run (model, revision, dtype, dataset build,
+    config and options); None if there are none to keep. Results of another run are an error."""
+    if config.overwrite or config.resume or not out.is_file():
+        return None
+    try:
+        old = load_result(out)
+    except ResultsError:
+        return None  # not a results file: `evaluate` refuses to replace it, with the reason
+    o = old.options
+    wanted = {
+        "model": (old.model.id, model_id(spec)),
+        "revision": (o.revision, config.revision),
+        "dtype": (o.dtype, config.dtype),
+        "dataset build": (old.dataset.sha256, dataset_sha),
+        "dataset config": (old.dataset.config, config.dataset),
+        "scoring": (o.scoring, config.scoring),
+        "limit": (o.limit, config.limit),
+        "categories": (tuple(o.categories), tuple(config.categories)),
+    }
+    differ = [name for name, (was, now) in wanted.items() if was != now]
+    if differ:
+        raise DualityBenchError(
+            f"{out} holds results of another run (different {', '.join(differ)}); "
+            "pass --overwrite to replace them or choose another --output"
+        )
+    return old
 
 
 def sweep_table(rows: Sequence[SweepRow]) -> str:
@@ -88,7 +108,7 @@ def sweep_table(rows: Sequence[SweepRow]) -> str:
             continue
         m = row.result.metrics
         lines.append(
-            f"{row.spec:<32} {row.status:<8} {m['n']:>6} {m['duality_score']:>6.3f} {m['duality_accuracy']:>6.3f} "
-            f"{m['logit_diff']:>10.2f}  {row.output}"
+            f"{row.spec:<32} {row.status:<8} {m.n:>6} {number(m.duality_score):>6} {number(m.duality_accuracy):>6} "
+            f"{number(m.logit_diff, 2):>10}  {row.output}"
         )
     return "\n".join(lines)

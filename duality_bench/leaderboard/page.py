@@ -11,26 +11,20 @@ from __future__ import annotations
 
 import json
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from duality_bench.leaderboard.board import (
-    ADD_A_MODEL,
+from duality_bench.leaderboard.columns import (
     COLUMNS_HELP,
     METRIC_COLUMNS,
-    Entry,
-    categories,
     category_accuracy,
     logit_diff_cell,
-    md_link,
-    number,
     params,
-    ranks,
     scored,
 )
+from duality_bench.leaderboard.entries import Entry, Leaderboard, categories, ranks
+from duality_bench.leaderboard.markdown import ADD_A_MODEL, md_link
 from duality_bench.leaderboard.plots import FIGURES, finite
-
-if TYPE_CHECKING:
-    from duality_bench.leaderboard.board import Leaderboard
+from duality_bench.results import number
 
 TOP_PAIRS = 5  # most asymmetric pairs listed per model
 
@@ -138,7 +132,7 @@ def render_html(board: Leaderboard) -> str:
 
 def _section(config: str, section: tuple[Entry, ...], sha256: str, figures: dict[str, Any]) -> list[str]:
     slug = "".join(c if c.isalnum() else "-" for c in config.lower())
-    n_items = {e.result.dataset.get("n_items") for e in section}
+    n_items = {e.result.dataset.n_items for e in section}
     items = f", {escape(str(n_items.pop()))} items" if len(n_items) == 1 else ""
     out = [
         f'<h2 id="config-{slug}">Dataset config <code>{escape(config)}</code> '
@@ -182,17 +176,17 @@ def _table(section: tuple[Entry, ...], table_id: str) -> str:
     rows = []
     for position, (r, e) in enumerate(zip(ranks(section), section, strict=True)):
         m, model = e.metrics, e.result.model
-        revision = str(model.get("revision") or "–")
+        revision = str(model.revision or "–")
         badge = ' <a class="badge" href="#references">ref</a>' if e.reference else ""
         cells = [
             _num(position, r),
             f'<td class="text model">{escape(e.model_id)}{badge}</td>',
             f'<td class="text revision" title="{escape(revision)}">{escape(revision)}</td>',
-            _num(model.get("n_params"), params(model.get("n_params"))),
+            _num(model.n_params, params(model.n_params)),
             *(_num(get(m), number(get(m))) for _, _, get in METRIC_COLUMNS),
-            _num(m["logit_diff"], logit_diff_cell(m)),
+            _num(m.logit_diff, logit_diff_cell(m)),
             *(_num(category_accuracy(e, c), number(category_accuracy(e, c))) for c in cats),
-            _num(m["n"], scored(e)),
+            _num(m.n, scored(e)),
             f'<td class="text"><a href="{escape(md_link(e.link))}">json</a></td>',
         ]
         css = ' class="reference"' if e.reference else ""
@@ -211,9 +205,9 @@ def _num(sort_value: Any, shown: str) -> str:
 
 def _unranked(entries: tuple[Entry, ...]) -> list[str]:
     rows = [
-        f'<tr><td class="text">{escape(e.model_id)}</td><td class="text">{escape(str(e.result.model.get("revision")))}'
-        f'</td><td class="text">{escape(e.config)}</td><td class="text">{escape(e.note)}</td>'
-        f'<td class="num">{number(e.metrics["duality_score"])}</td>'
+        f'<tr><td class="text">{escape(e.model_id)}</td><td class="text">{escape(str(e.result.model.revision))}'
+        f'</td><td class="text">{escape(e.dataset)}</td><td class="text">{escape(e.note)}</td>'
+        f'<td class="num">{number(e.metrics.duality_score)}</td>'
         f'<td class="text"><a href="{escape(md_link(e.link))}">json</a></td></tr>'
         for e in entries
     ]
@@ -231,15 +225,15 @@ def _unranked(entries: tuple[Entry, ...]) -> list[str]:
 def _pair_tables(section: tuple[Entry, ...]) -> list[str]:
     out = []
     for e in section:
-        most = (e.metrics.get("asymmetry") or {}).get("most_asymmetric") or []
+        most = e.metrics.asymmetry.most_asymmetric
         if not most:
             continue
         rows = "".join(
-            f'<tr><td class="text">{escape(str(p.get("a")))} / {escape(str(p.get("b")))}</td>'
-            f'<td class="text">{escape(str(p.get("category")))}</td>'
-            f"<td>{number(p.get('acc_ab'))}</td><td>{number(p.get('acc_ba'))}</td>"
-            f"<td>{number(p.get('ld_ab'), 2)}</td><td>{number(p.get('ld_ba'), 2)}</td>"
-            f"<td>{number(p.get('ld_asym'), 2)}</td></tr>"
+            f'<tr><td class="text">{escape(p.a)} / {escape(p.b)}</td>'
+            f'<td class="text">{escape(p.category)}</td>'
+            f"<td>{number(p.acc_ab)}</td><td>{number(p.acc_ba)}</td>"
+            f"<td>{number(p.ld_ab, 2)}</td><td>{number(p.ld_ba, 2)}</td>"
+            f"<td>{number(p.ld_asym, 2)}</td></tr>"
             for p in most[:TOP_PAIRS]
         )
         out.append(

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
-from duality_bench.leaderboard.board import Entry, categories, category_accuracy, other_dual
+from duality_bench.leaderboard.columns import category_accuracy
+from duality_bench.leaderboard.entries import Entry, categories
 
 TOP_CUES = 15  # cues shown in the right/wrong plot: the ones with the most items
 
@@ -22,13 +23,13 @@ def params_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
 
     fig = go.Figure()
     for label, symbol, refs in (("models", "circle", False), ("reference rows", "diamond", True)):
-        points = [e for e in section if bool(e.reference) == refs and _count(e.result.model.get("n_params"))]
+        points = [e for e in section if bool(e.reference) == refs and e.result.model.n_params]
         if points:
             fig.add_trace(
                 go.Scatter(
-                    x=[e.result.model["n_params"] for e in points],
-                    y=[finite(e.metrics["duality_score"]) for e in points],
-                    text=[_label(e.model_id) for e in points],
+                    x=[e.result.model.n_params for e in points],
+                    y=[finite(e.metrics.duality_score) for e in points],
+                    text=[plot_text(e.model_id) for e in points],
                     mode="markers+text",
                     textposition="top center",
                     marker={"size": 11, "symbol": symbol},
@@ -55,9 +56,9 @@ def category_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
     for e in section:
         fig.add_trace(
             go.Bar(
-                x=[_label(c) for c in cats],
+                x=[plot_text(c) for c in cats],
                 y=[finite(category_accuracy(e, c)) for c in cats],
-                name=_label(e.model_id),
+                name=plot_text(e.model_id),
                 hovertemplate="%{x}: %{y:.3f}<extra>%{fullData.name}</extra>",
             )
         )
@@ -69,10 +70,10 @@ def asymmetry_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    rows = [e for e in section if (e.metrics.get("asymmetry") or {}).get("pairs")]
+    rows = [e for e in section if e.metrics.asymmetry.pairs]
     if not rows:
         return None
-    names = [_label(e.model_id) for e in rows]
+    names = [plot_text(e.model_id) for e in rows]
     fig = make_subplots(
         rows=1,
         cols=2,
@@ -80,7 +81,7 @@ def asymmetry_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
         horizontal_spacing=0.12,
     )
     for col, key in ((1, "mean_abs_acc_asym"), (2, "mean_abs_ld_asym")):
-        values = [finite(e.metrics["asymmetry"].get(key)) for e in rows]
+        values = [finite(getattr(e.metrics.asymmetry, key)) for e in rows]
         fig.add_trace(go.Bar(x=names, y=values, showlegend=False, name=key), row=1, col=col)
     return _finish(fig)
 
@@ -88,21 +89,21 @@ def asymmetry_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
 def other_dual_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
     import plotly.graph_objects as go
 
-    rows = [e for e in section if (e.metrics.get("other_duals") or {}).get("n")]
+    rows = [e for e in section if e.metrics.other_duals.n]
     if not rows:
         return None
     cues = _top_cues(rows)
     fig = go.Figure()
     for e in rows:
-        by_cue = _by_cue(e)
+        by_cue = e.metrics.other_duals.by_cue
         fig.add_trace(
             go.Bar(
-                x=["all such items", *(_label(f"{cue} → {other}") for cue, other in cues)],
+                x=["all such items", *(plot_text(f"{cue} → {other}") for cue, other in cues)],
                 y=[
-                    finite(other_dual(e.metrics)),
-                    *(finite((by_cue.get(cue) or {}).get("prefers_other_dual")) for cue, _ in cues),
+                    finite(e.metrics.other_duals.prefers_other_dual),
+                    *(finite(by_cue[cue].prefers_other_dual if cue in by_cue else None) for cue, _ in cues),
                 ],
-                name=_label(e.model_id),
+                name=plot_text(e.model_id),
                 hovertemplate="%{x}: %{y:.3f}<extra>%{fullData.name}</extra>",
             )
         )
@@ -118,15 +119,11 @@ def _top_cues(rows: list[Entry]) -> list[tuple[str, str]]:
     """(cue, its second dual) for the cues with the most items over all rows, `right` always among them."""
     n: dict[tuple[str, str], int] = {}
     for e in rows:
-        for cue, r in _by_cue(e).items():
-            key = (str(cue), str(r.get("other_dual")))
-            n[key] = n.get(key, 0) + (r.get("n") if isinstance(r.get("n"), int) else 0)
+        for cue, r in e.metrics.other_duals.by_cue.items():
+            key = (cue, str(r.other_dual))
+            n[key] = n.get(key, 0) + r.n
     chosen = sorted(n, key=lambda k: (k[0] != "right", -n[k], k))[:TOP_CUES]
     return sorted(chosen)
-
-
-def _by_cue(e: Entry) -> dict[str, Any]:
-    return (e.metrics.get("other_duals") or {}).get("by_cue") or {}
 
 
 def _finish(fig: Any) -> dict[str, Any]:
@@ -138,13 +135,9 @@ def _finish(fig: Any) -> dict[str, Any]:
     return _clean(json.loads(fig.to_json()))
 
 
-def _label(text: str) -> str:
+def plot_text(text: str) -> str:
     """Text for plotly, which reads a small subset of HTML in labels: escaped, it shows as typed."""
     return escape(str(text), quote=False)
-
-
-def _count(n: Any) -> bool:
-    return isinstance(n, int) and not isinstance(n, bool) and n > 0
 
 
 def finite(v: Any) -> float | None:

@@ -1,0 +1,55 @@
+"""`build_leaderboard(config)`: results files -> a ranked `LEADERBOARD.md` and a self-contained
+`index.html`. Rebuilding from the same results files gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from duality_bench.leaderboard.entries import Leaderboard, LeaderboardError, collect, current_dataset, rank
+from duality_bench.leaderboard.markdown import render_markdown
+from duality_bench.leaderboard.page import render_html
+
+
+@dataclass(frozen=True)
+class LeaderboardConfig:
+    results: Path = Path("leaderboard/results")  # searched recursively for *.json results files
+    out: Path = Path("leaderboard")  # LEADERBOARD.md and index.html go here
+    dataset_dir: Path | None = None  # its sha256sums.txt names the current build; default: the packaged dataset
+
+
+def build_leaderboard(config: LeaderboardConfig | None = None) -> Leaderboard:
+    """Read, validate and rank the results files; write LEADERBOARD.md and index.html."""
+
+    config = config or LeaderboardConfig()
+    results_dir, out = Path(config.results), Path(config.out)
+    if not results_dir.is_dir():
+        raise LeaderboardError(f"no results folder {results_dir}; evaluate a model with --output {results_dir}/...")
+    current = current_dataset(config.dataset_dir)
+    entries, problems = collect(results_dir, out, current)
+    if not entries:
+        what = f"; skipped {len(problems)} unusable file(s)" if problems else ""
+        raise LeaderboardError(f"no usable results files under {results_dir}{what}")
+    sections = rank(entries)
+    ranked = [e for section in sections.values() for e in section]
+    entries = tuple(ranked + [e for e in entries if e.status != "current"])
+    board = Leaderboard(
+        entries=entries,
+        problems=tuple(problems),
+        current=current,
+        markdown=out / "LEADERBOARD.md",
+        html=out / "index.html",
+        sections=sections,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    _write(board.markdown, render_markdown(board))
+    _write(board.html, render_html(board))
+    return board
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8", newline="\n")
+    os.replace(tmp, path)

@@ -1,0 +1,95 @@
+"""The leaderboard's columns: what each means and how its cells read, for both pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from duality_bench.leaderboard.entries import Entry
+from duality_bench.results import Metrics, number
+
+
+def params(n: Any) -> str:
+    if not isinstance(n, int) or n <= 0:
+        return "–"
+    for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g}{unit}"
+    return str(n)
+
+
+def logit_diff_cell(m: Metrics) -> str:
+    ci = m.logit_diff_ci95
+    if ci is not None:
+        return f"{number(m.logit_diff, 2)} [{ci[0]:.2f}, {ci[1]:.2f}]"
+    return number(m.logit_diff, 2)
+
+
+def category_accuracy(e: Entry, category: str) -> float | None:
+    row = e.result.breakdowns.get("category", {}).get(category)
+    return row.duality_accuracy if row else None
+
+
+def scored(e: Entry) -> str:
+    return f"{e.metrics.n} / {e.result.excluded.count}"
+
+
+# The metric columns of both pages, in order: (name, what it means, where it is in the metrics).
+METRIC_COLUMNS: tuple[tuple[str, str, Callable[[Metrics], float | None]], ...] = (
+    (
+        "duality score",
+        "the headline, by which rows are ranked: the mean over categories of the share of items where the "
+        "model rates the cue's dual above the cue itself; every curated category and every WordNet part of "
+        "speech weighs alike",
+        lambda m: m.duality_score,
+    ),
+    ("curated", "the duality score over the curated categories", lambda m: m.curated_score),
+    (
+        "WordNet",
+        "the duality score over the WordNet core's parts of speech (affix pairs apart)",
+        lambda m: m.wordnet_score,
+    ),
+    (
+        "affix",
+        "accuracy on WordNet's affix pairs (aware/unaware), which test morphology",
+        lambda m: m.affix_accuracy,
+    ),
+    (
+        "vs control",
+        "like the duality score, with a control word (same part of speech and frequency, no dual) in place of "
+        "the cue: what the model knows about the dual beyond not copying the word it just read",
+        lambda m: m.control_score,
+    ),
+    ("zero-shot", "the duality score on zero-shot templates", lambda m: m.family_score.get("zero-shot")),
+    (
+        "few-shot",
+        "the duality score on few-shot templates (hot -> cold, big -> small, fast -> slow, then the cue)",
+        lambda m: m.family_score.get("few-shot"),
+    ),
+    (
+        "top-1",
+        "over items whose dual is one token: share where it is the model's most likely next token",
+        lambda m: m.top1_accuracy,
+    ),
+    (
+        "asymmetry",
+        "mean over pairs of |accuracy a->b - accuracy b->a| (0: symmetric, 1: one direction only)",
+        lambda m: m.asymmetry.mean_abs_acc_asym,
+    ),
+    (
+        "other dual",
+        "where the cue has a second dual (right: left and wrong), the share of items where the model rates "
+        "that second dual above the target: the right/wrong effect",
+        lambda m: m.other_duals.prefers_other_dual,
+    ),
+)
+
+COLUMNS_HELP = (
+    *((name, text) for name, text, _ in METRIC_COLUMNS),
+    (
+        "logit diff",
+        "mean logit(dual) - logit(cue) (log-likelihood difference for words of several tokens), with a "
+        "bootstrap 95% interval",
+    ),
+    ("scored / excluded", "items scored, and items left out (only under --scoring next-token)"),
+)

@@ -1,0 +1,80 @@
+"""The leaderboard as markdown: `LEADERBOARD.md`. Text from results files is escaped."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+from urllib.parse import quote
+
+from duality_bench.leaderboard.columns import (
+    COLUMNS_HELP,
+    METRIC_COLUMNS,
+    category_accuracy,
+    logit_diff_cell,
+    params,
+    scored,
+)
+from duality_bench.leaderboard.entries import Leaderboard, categories, ranks
+from duality_bench.results import number
+
+
+def md(text: Any) -> str:
+    """Text from a results file, safe in a markdown table cell: no markup, no HTML, one line."""
+    s = " ".join(str(text).split())
+    s = re.sub(r"([\\`*_\[\]|~#!])", r"\\\1", s)
+    return html.escape(s, quote=False)
+
+
+def render_markdown(board: Leaderboard) -> str:
+    lines = [
+        "# duality-bench leaderboard",
+        "",
+        "How well causal language models complete dual opposites (left/right, up/down, me/you). Built by "
+        "`duality-bench leaderboard` from the results files in this folder; the page with plots is `index.html`.",
+        "",
+    ]
+    for config, section in board.sections.items():
+        cats = categories(section)
+        n_items = {e.result.dataset.n_items for e in section}
+        items = f", {n_items.pop()} items" if len(n_items) == 1 else ""
+        lines += [f"## Dataset config `{md(config)}` (sha256 `{board.current[config][:12]}`{items})", ""]
+        head = ["#", "model", "revision", "params", *(name for name, _, _ in METRIC_COLUMNS), "logit diff [95% CI]"]
+        head += [*(f"{md(c)} acc." for c in cats), "scored / excluded", "results"]
+        lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+        for r, e in zip(ranks(section), section, strict=True):
+            m = e.metrics
+            name = md(e.model_id) + (" (reference)" if e.reference else "")
+            row = [r, name, md(e.result.model.revision or "–"), params(e.result.model.n_params)]
+            row += [number(get(m)) for _, _, get in METRIC_COLUMNS] + [logit_diff_cell(m)]
+            row += [number(category_accuracy(e, c)) for c in cats]
+            row += [scored(e), f"[json]({md_link(e.link)})"]
+            lines.append("| " + " | ".join(row) + " |")
+        lines.append("")
+    if board.references:
+        lines += ["## Reference rows", ""]
+        lines += [f"- **{md(model_id)}**: {md(text)}" for model_id, text in board.references]
+        lines.append("")
+    if board.unranked:
+        lines += ["## Not ranked", "", "| model | revision | dataset config | why | results |", "|---|---|---|---|---|"]
+        for e in board.unranked:
+            revision = md(e.result.model.revision or "–")
+            lines.append(
+                f"| {md(e.model_id)} | {revision} | {md(e.dataset)} | {md(e.note)} | [json]({md_link(e.link)}) |"
+            )
+        lines.append("")
+    lines += ["## Columns", ""]
+    lines += [f"- **{name}**: {text}." for name, text in COLUMNS_HELP]
+    lines += ["", ADD_A_MODEL, ""]
+    return "\n".join(lines)
+
+
+ADD_A_MODEL = (
+    "To add a model: `duality-bench eval MODEL --output leaderboard/results/ORG__MODEL/CONFIG.json`, then "
+    "`duality-bench leaderboard`, and submit the results file in a pull request."
+)
+
+
+def md_link(link: str) -> str:
+
+    return quote(link, safe="/._-~")
