@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from duality_bench.data.pairs.curated import PairsError
+from duality_bench.data.pairs.table import PairsError
 from duality_bench.data.pairs.wordnet import (
     COLUMNS,
     DEBIAN_WORDNET,

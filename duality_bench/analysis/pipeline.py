@@ -107,6 +107,8 @@ def select_items(config: AnalysisConfig, items: Sequence[PromptItem] | None = No
     if config.templates:
         pool = [i for i in pool if i.template_id in config.templates]
     if config.limit is not None:
+        if config.limit < 1:
+            raise DualityBenchError(f"--limit must be at least 1, got {config.limit}")
         pool = pool[: config.limit]
     if not pool:
         raise DualityBenchError("no dataset items match the chosen pairs, directions and templates")

@@ -43,11 +43,11 @@ def build_dataset(config: BuildConfig | None = None) -> BuildSummary:
     out = Path(config.out_dir)
     if out.exists() and not out.is_dir():
         raise DatasetError(f"--out {out} is a file; name a folder (default: data/duality-pairs)")
+    tok = load_tokenizer(config.tokenizer) if config.tokenizer else None  # a bad one fails before any work
     pairs = read_pairs(config)
     by_config = render_configs(pairs, config)
     report = None
-    if config.tokenizer:
-        tok = load_tokenizer(config.tokenizer)
+    if tok is not None:
         report = {name: report_tokenizer(tok, items).as_row() for name, items in by_config.items()}
     summary = BuildSummary(
         out_dir=out,

@@ -97,6 +97,17 @@ def items_digest(items: list[PromptItem]) -> str:
     return h.hexdigest()
 
 
+def dataset_sha256(config: str = DEFAULT_CONFIG, folder: str | Path | None = None) -> str:
+    """sha256 of one config's parquet file: which build of the dataset a run scored."""
+    path = parquet_path(config, folder)
+    try:
+        return file_sha256(path)
+    except OSError as e:
+        raise DatasetError(
+            f"cannot read dataset file {path} ({e.strerror}); rebuild with `duality-bench build`"
+        ) from None
+
+
 def file_sha256(path: str | Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

@@ -26,7 +26,10 @@ def read_items_file(path: str | Path) -> tuple[dict[str, Any], list[ItemScore]]:
     """(header, scores) of an items file. A torn last line (a crash mid-write) is dropped;
     any other bad line is an error naming the file and line."""
     path = Path(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise ResultsError(f"{path}: not an items file (not UTF-8 text); delete it or run without --resume") from None
     if not lines:
         raise ResultsError(f"{path}: empty items file; delete it or run without --resume")
     try:

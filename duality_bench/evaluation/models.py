@@ -76,9 +76,14 @@ def cache_dir() -> Path:
 
 
 def pick_device(device: str = "auto") -> str:
+    """`device`, checked, or the best one this machine has for "auto"."""
     import torch
 
     if device != "auto":
+        try:
+            torch.device(device)
+        except (RuntimeError, ValueError):
+            raise ModelError(f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps") from None
         return device
     if torch.cuda.is_available():
         return "cuda"
@@ -199,8 +204,10 @@ def convert_gguf(path: Path) -> tuple[Path, str]:
     try:
         model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
         tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
-    except (OSError, ValueError, KeyError, ImportError) as e:
-        raise ModelError(f"cannot load GGUF file {path}: {_first_line(e)}") from None
+    except Exception as e:  # the GGUF parser raises anything (struct.error, EOFError, ...) on a cut file
+        raise ModelError(
+            f"cannot load GGUF file {path}: {type(e).__name__}: {_first_line(e)}; is it complete?"
+        ) from None
     if getattr(model, "hf_quantizer", None) is not None:
         model.hf_quantizer.remove_quantization_config(model)
     target.parent.mkdir(parents=True, exist_ok=True)

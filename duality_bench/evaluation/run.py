@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from duality_bench.data.dataset import check_config, file_sha256, items_digest, load_items, parquet_path
+from duality_bench.data.dataset import check_config, dataset_sha256, items_digest, load_items
 from duality_bench.data.records import PromptItem
 from duality_bench.errors import DualityBenchError
 from duality_bench.evaluation.items import items_path, read_items_file, score_line, write_items_file
@@ -111,7 +111,7 @@ def plan_run(model: Any, config: EvalConfig, items: list[PromptItem] | None = No
     dataset_sha = None
     if items is None:
         items = load_items(config.dataset, config.dataset_dir)
-        dataset_sha = file_sha256(parquet_path(config.dataset, config.dataset_dir))
+        dataset_sha = dataset_sha256(config.dataset, config.dataset_dir)
     name = model if isinstance(model, str) else model.id if isinstance(model, LoadedModel) else model.info.id
     out = Path(config.output) if config.output else default_result_path(model_id(name), config.dataset)
     check_output(out, config)

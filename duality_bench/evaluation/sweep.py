@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from duality_bench.data.dataset import file_sha256, parquet_path
+from duality_bench.data.dataset import dataset_sha256
 from duality_bench.errors import DualityBenchError
 from duality_bench.evaluation.models import model_id
 from duality_bench.evaluation.run import EvalConfig, evaluate
@@ -29,9 +29,14 @@ class SweepRow:
 def read_models_file(path: str | Path) -> list[str]:
     """One model spec per line; blank lines and `#` comments are ignored."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as e:
         raise DualityBenchError(f"cannot read models file {path}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        text = "\0"
+    if "\0" in text:
+        raise DualityBenchError(f"models file {path} is not text; list one model spec per line")
+    lines = text.splitlines()
     specs = [line.split("#", 1)[0].strip() for line in lines]
     return [s for s in specs if s]
 
@@ -48,7 +53,7 @@ def run_sweep(
         raise DualityBenchError("no model given; name one or more models, or pass --models-file")
     if len(specs) > 1 and config.output:
         raise DualityBenchError("--output names one results file; use --output-dir for several models")
-    current = file_sha256(parquet_path(config.dataset, config.dataset_dir))
+    current = dataset_sha256(config.dataset, config.dataset_dir)
     rows = []
     for spec in specs:
         out = config.output or default_result_path(model_id(spec), config.dataset, output_dir)

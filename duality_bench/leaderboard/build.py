@@ -22,11 +22,11 @@ class LeaderboardConfig:
 
 def build_leaderboard(config: LeaderboardConfig | None = None) -> Leaderboard:
     """Read, validate and rank the results files; write LEADERBOARD.md and index.html."""
-
     config = config or LeaderboardConfig()
     results_dir, out = Path(config.results), Path(config.out)
     if not results_dir.is_dir():
         raise LeaderboardError(f"no results folder {results_dir}; evaluate a model with --output {results_dir}/...")
+    check_out(out)
     current = current_dataset(config.dataset_dir)
     entries, problems = collect(results_dir, out, current)
     if not entries:
@@ -43,13 +43,33 @@ def build_leaderboard(config: LeaderboardConfig | None = None) -> Leaderboard:
         html=out / "index.html",
         sections=sections,
     )
-    out.mkdir(parents=True, exist_ok=True)
-    _write(board.markdown, render_markdown(board))
-    _write(board.html, render_html(board))
+    pages = {board.markdown: render_markdown(board), board.html: render_html(board)}
+    _write_all(pages)
     return board
 
 
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8", newline="\n")
-    os.replace(tmp, path)
+def check_out(out: Path) -> None:
+    """The output folder exists or can be made, and can be written, before any work."""
+    if out.exists() and not out.is_dir():
+        raise LeaderboardError(f"--out {out} is a file; name a folder for LEADERBOARD.md and index.html")
+    folder = next(p for p in (out, *out.parents) if p.exists())
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise LeaderboardError(f"cannot write in {folder}; choose another --out")
+
+
+def _write_all(pages: dict[Path, str]) -> None:
+    """Write every page into a temporary sibling, then rename them all: no half-updated board."""
+    written = []
+    try:
+        for path, text in pages.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(text, encoding="utf-8", newline="\n")
+            written.append((tmp, path))
+        for tmp, path in written:
+            os.replace(tmp, path)
+    except OSError as e:
+        raise LeaderboardError(f"cannot write the leaderboard pages ({e.strerror}: {e.filename})") from None
+    finally:
+        for tmp, _ in written:
+            tmp.unlink(missing_ok=True)

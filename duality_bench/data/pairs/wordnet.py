@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from duality_bench.data.pairs.curated import PairsError
+from duality_bench.data.pairs.table import PairsError, check_words, read_rows
 from duality_bench.data.pairs.tags import tag_pairs
 from duality_bench.data.records import DualPair
 from duality_bench.errors import DualityBenchError
@@ -203,37 +203,18 @@ def write_table(rows: Iterable[WordNetRow], path: str | Path) -> None:
 
 def read_table(path: str | Path) -> list[WordNetRow]:
     """Parse the pairs table into rows; every problem is one line naming the file and the line."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise PairsError(f"{path}: cannot read the WordNet pairs table ({e.strerror})") from None
-    reader = csv.reader(text.splitlines())
-    header = next(reader, None)
-    if header is None or tuple(h.strip() for h in header) != COLUMNS:
-        raise PairsError(f"{path}:1: header must be {','.join(COLUMNS)}, found {header}")
     rows: list[WordNetRow] = []
-    seen: dict[frozenset[str], int] = {}
-    for line, row in enumerate(reader, start=2):
-        if not row or all(not c.strip() for c in row):
-            continue
-        where = f"{path}:{line}"
-        if len(row) != len(COLUMNS):
-            raise PairsError(f"{where}: expected {len(COLUMNS)} columns ({','.join(COLUMNS)}), found {len(row)}")
-        a, b, pos, all_pos, synset_a, synset_b = (c.strip() for c in row)
-        if not a or not b:
-            raise PairsError(f"{where}: both words are required, found a={a!r} b={b!r}")
-        if a.lower() == b.lower():
-            raise PairsError(f"{where}: a pair needs two different words, found {a!r} twice")
+    seen: dict[frozenset[str], str] = {}
+    for where, (a, b, pos, all_pos, synset_a, synset_b) in read_rows(path, COLUMNS, "WordNet pairs table"):
+        key = check_words(where, a, b)
         if pos not in POS:
             raise PairsError(f"{where}: unknown part of speech {pos!r}; use one of {', '.join(POS)}")
         parts = tuple(p for p in all_pos.split(";") if p)
         if any(p not in POS for p in parts) or pos not in parts:
             raise PairsError(f"{where}: all_pos {all_pos!r} must be ;-separated {'/'.join(POS)} including {pos!r}")
-        key = frozenset((a, b))
         if key in seen:
-            raise PairsError(f"{where}: duplicate pair {a}/{b} (first on line {seen[key]})")
-        seen[key] = line
+            raise PairsError(f"{where}: duplicate pair {a}/{b} (first on line {seen[key].rsplit(':', 1)[1]})")
+        seen[key] = where
         rows.append(WordNetRow(a, b, pos, parts, synset_a, synset_b))
     return rows
 

@@ -1,0 +1,70 @@
+"""Reading a pairs table (CSV, UTF-8, a header row): the checks both tables share.
+
+Every problem is one `PairsError` line naming the file and the line: not a file, binary, not
+UTF-8, a CSV error, a wrong header, a wrong number of columns, a field too long to be a word,
+two words that are the same, or a pair listed twice (compared case-insensitively).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from duality_bench.errors import DualityBenchError
+
+MAX_FIELD = 1000  # characters: longer than any word, category or note
+
+
+class PairsError(DualityBenchError, ValueError):
+    """A pairs table that cannot be read; the message names the file and line."""
+
+
+def read_rows(path: str | Path, columns: Sequence[str], what: str) -> Iterator[tuple[str, list[str]]]:
+    """(`file:line`, stripped cells) of each non-blank row after the header, checked."""
+    path = Path(path)
+    text = _text(path, what)
+    reader = csv.reader(text.splitlines())
+    try:
+        header = next(reader, None)
+        if header is None or tuple(h.strip() for h in header) != tuple(columns):
+            raise PairsError(f"{path}:1: header must be {','.join(columns)}, found {_short(header)}")
+        for line, row in enumerate(reader, start=2):
+            if not row or all(not c.strip() for c in row):
+                continue
+            where = f"{path}:{line}"
+            if len(row) != len(columns):
+                raise PairsError(f"{where}: expected {len(columns)} columns ({','.join(columns)}), found {len(row)}")
+            long = next((c for c in row if len(c) > MAX_FIELD), None)
+            if long is not None:
+                raise PairsError(f"{where}: a field of {len(long)} characters; a cell holds a word or a short note")
+            yield where, [c.strip() for c in row]
+    except csv.Error as e:
+        raise PairsError(f"{path}:{reader.line_num}: not a readable CSV row ({e})") from None
+
+
+def check_words(where: str, a: str, b: str) -> frozenset[str]:
+    """Two different, non-empty words; returns the pair's case-insensitive key for duplicates."""
+    if not a or not b:
+        raise PairsError(f"{where}: both words are required, found a={a!r} b={b!r}")
+    if a.lower() == b.lower():
+        raise PairsError(f"{where}: a pair needs two different words, found {a!r} twice")
+    return frozenset((a.lower(), b.lower()))
+
+
+def _text(path: Path, what: str) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise PairsError(f"{path}: cannot read the {what} ({e.strerror})") from None
+    if b"\0" in raw:
+        raise PairsError(f"{path}: a binary file, not the {what} (a UTF-8 CSV file)")
+    try:
+        return raw.decode("utf-8-sig")  # a byte-order mark, as spreadsheet programs write, is fine
+    except UnicodeDecodeError as e:
+        raise PairsError(f"{path}: not UTF-8 text (byte {e.start}); save the {what} as UTF-8") from None
+
+
+def _short(header: list[str] | None) -> str:
+    text = repr(header)
+    return text if len(text) <= 120 else text[:117] + "..."
