@@ -159,7 +159,7 @@ def test_a_cut_gguf_file_is_one_line(tmp_path: Path, capsys) -> None:
         cut.write_bytes(f.read(1 << 20))
     assert main(["eval", str(cut), "--config", "curated", "--output", str(tmp_path / "r.json")]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "cannot load GGUF file" in err and "is the file complete?" in err
+    assert err.count("\n") == 1 and "cannot load GGUF file" in err and "is it complete?" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.gguf"]
 
 
@@ -213,3 +213,34 @@ def test_a_sweep_passes_over_a_model_whatever_it_raises(monkeypatch, tmp_path: P
     rows = sweep.run_sweep(["bad", "good"], EvalConfig(dataset="curated"), output_dir=tmp_path, report=lines.append)
     assert [r.status for r in rows] == ["failed", "done"]
     assert lines == ["error: bad: RuntimeError: CUDA error: device-side assert"]
+
+
+def test_a_bad_number_never_reorders_the_leaderboard(tmp_path: Path, capsys) -> None:
+    """Accuracies 0.5, NaN, 0.7, 0.6 (and Infinity, 5.0, -1.0): the bad files are skipped, one line each."""
+    scores = {"a": 0.5, "b": float("nan"), "c": 0.7, "d": 0.6, "e": float("inf"), "f": 5.0, "g": -1.0}
+    for name, value in scores.items():
+        _result(f"res/{name}/all.json", model__id=f"test/{name}", metrics__duality_score=value)(tmp_path)
+    assert main(["leaderboard", "--results", str(tmp_path / "res"), "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert sorted(line.split(":")[0] for line in err) == [f"skipped {n}/all.json" for n in "befg"]
+    assert all("metrics.duality_score" in line for line in err)
+    text = (tmp_path / "out" / "LEADERBOARD.md").read_text()
+    ranked = [
+        line.split("|")[2].strip()
+        for line in text.splitlines()
+        if line.startswith("| 1 |") or line[:5] in ("| 2 |", "| 3 |")
+    ]
+    assert ranked == ["test/c", "test/d", "test/a"]
+
+
+def test_the_pairs_readers_accept_a_bom_and_compare_words_case_insensitively(tmp_path: Path) -> None:
+    from duality_bench.data.pairs.curated import read_curated
+
+    plain, bom = tmp_path / "plain.csv", tmp_path / "bom.csv"
+    plain.write_text(HEADER + "up,down,spatial,r,,,\n")
+    bom.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    assert read_curated(bom) == read_curated(plain)
+    twice = tmp_path / "twice.csv"
+    twice.write_text(HEADER + "up,down,spatial,r,,,\nDown,Up,spatial,r,,,\n")
+    with pytest.warns(UserWarning, match=r"twice\.csv:3: duplicate pair Down/Up \(first on line 2\)"):
+        assert [p.id for p in read_curated(twice)] == ["up-down"]
