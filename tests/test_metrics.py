@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from duality_bench.data.records import ItemScore, PromptItem
+from duality_bench.data.records import PromptItem
 from duality_bench.evaluation.metrics import breakdown, headline, score_frame
+from duality_bench.results import ItemScore
 
 
 def _item(n: int, category: str, source: str = "curated", family: str = "zero-shot") -> PromptItem:

@@ -1,4 +1,6 @@
-"""The records that flow through duality-bench: pairs, prompt items, scores and run results.
+"""The dataset's records: dual pairs and the prompt items rendered from them.
+
+Scores and run results, the evaluation's records, are in `duality_bench.results`.
 
 All are frozen dataclasses so a record is a value: it can be hashed, compared and written out
 without surprises. Targets and cues are stored without the leading word-boundary space; the
@@ -7,8 +9,7 @@ scorer adds it, once, in one place (`duality_bench.data.vocabulary`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 DIRECTIONS = ("a->b", "b->a")
 
@@ -56,44 +57,3 @@ class PromptItem:
     control: str = ""  # same part of speech and frequency as the target, a dual of neither word
     family: str = "zero-shot"  # "zero-shot" | "few-shot"
     tags: tuple[str, ...] = ()  # the pair's tags (WordNet: affix, multiword, proper, set)
-
-
-@dataclass(frozen=True)
-class ItemScore:
-    """What one model did on one item.
-
-    Log-probs are of the whole continuation (`" " + word` after the prompt): for a one-token
-    word that is the next token's log-prob, for a longer word the sum over its tokens. Logits
-    are the first token's. For single-token items logit_diff is the logit difference, which
-    equals the log-prob difference; otherwise it is the log-prob difference.
-    """
-
-    item_id: str
-    target_logit: float
-    distractor_logit: float
-    target_logprob: float
-    distractor_logprob: float
-    logit_diff: float  # target - distractor
-    target_rank: int | None  # 0 = the model's argmax next token; None unless single_token
-    top1: bool | None  # target is the argmax next token; None unless single_token
-    single_token: bool  # target and distractor are one token each for this tokenizer
-    control_logprob: float | None = None  # the item's control word
-    control_diff: float | None = None  # target - control, log-probs
-    other_dual: str | None = None  # the cue's best-scoring other dual, if it has any
-    other_dual_logprob: float | None = None
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """A whole evaluation: provenance, aggregate metrics, breakdowns and the item scores."""
-
-    model: dict[str, Any]  # id, spec, revision, dtype, device, n_params, architecture
-    dataset: dict[str, Any]  # id, config, sha256, version, n_items
-    package_version: str
-    git_hash: str | None
-    config: dict[str, Any]
-    date: str
-    metrics: dict[str, Any]
-    breakdowns: dict[str, Any]
-    excluded: dict[str, Any]
-    scores: tuple[ItemScore, ...] = field(default=(), repr=False)

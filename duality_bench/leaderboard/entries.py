@@ -20,7 +20,7 @@ from duality_bench.results import Metrics, ResultsError, RunResult, load_result
 CONFIG_ORDER = ("all", "curated", "wordnet", "wordnet-full")  # the order config sections appear in
 REFERENCE_PREFIX = "baseline/"
 
-# Reference rows: what they are and why they are there. Made by scripts/make_baselines.py.
+# Reference rows: what they are and why they are there. Made by `duality-bench baselines`.
 REFERENCES = {
     "baseline/random-gpt2-small": (
         "Chance: GPT-2 Small's architecture (transformers' GPT2Config(), 124M parameters) with random "
