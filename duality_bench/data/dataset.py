@@ -146,7 +146,9 @@ def load_items(config: str = DEFAULT_CONFIG, folder: str | Path | None = None) -
     try:
         rows = pq.read_table(path).to_pylist()
     except (OSError, ValueError) as e:
-        raise DatasetError(f"cannot read dataset file {path}: {e}; rebuild with `duality-bench build`") from None
+        why = e.strerror or "" if isinstance(e, OSError) else str(e)
+        why = why or ("no such file" if isinstance(e, FileNotFoundError) else type(e).__name__)
+        raise DatasetError(f"cannot read dataset file {path} ({why}); rebuild with `duality-bench build`") from None
     return [PromptItem(**{**r, **{name: tuple(r[name]) for name in LIST_FIELDS}}) for r in rows]
 
 

@@ -81,6 +81,8 @@ def load_tokenizer(path_or_id: str) -> Any:
     from transformers import AutoTokenizer, GPT2TokenizerFast
 
     folder = Path(path_or_id)
+    if not folder.exists() and (path_or_id.startswith((".", "/", "~")) or path_or_id.count("/") > 1):
+        raise DualityBenchError(f"no tokenizer folder {path_or_id}; give a tokenizer folder or a hub id")
     try:
         # A bare BPE folder (vocab.json + merges.txt, no config) is GPT-2's; AutoTokenizer
         # cannot tell which class to build from it.
