@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_leaderboard(sub)
     _add_baselines(sub)
     _add_analyze(sub)
+    _add_export(sub)
     return parser
 
 
@@ -36,7 +37,13 @@ def _add_build(sub: Any) -> None:
     p = sub.add_parser("build", help="build the dataset folder (parquet + dataset card) from the pair tables")
     p.add_argument("--curated", type=Path, help="curated pairs table (default: data/curated_pairs.csv)")
     p.add_argument("--wordnet", type=Path, help="WordNet pairs table (default: data/wordnet_pairs.csv)")
-    p.add_argument("--out", type=Path, help="output folder (default: data/duality-pairs)")
+    p.add_argument("--out", type=Path, help="output folder (default: data/duality-pairs; with --pairs: FILE-dataset)")
+    p.add_argument(
+        "--pairs",
+        type=Path,
+        help="your own pairs instead: a CSV (columns a,b; optional category, pos, a_other_duals, b_other_duals, "
+        'note) or a JSON list of {"input": ..., "output": ...}; written as config `user`',
+    )
     p.add_argument("--tokenizer", help="report the dataset's fit to this tokenizer in the card (folder or hub id)")
     p.set_defaults(func=_build)
 
@@ -60,6 +67,9 @@ def _add_eval(sub: Any) -> None:
         "several run one after another",
     )
     p.add_argument("--models-file", type=Path, help="a file of model specs, one per line (# comments allowed)")
+    p.add_argument(
+        "--pairs", type=Path, help="score your own pairs (CSV or JSON, as for `build --pairs`) instead of the dataset"
+    )
     p.add_argument("--config", default="all", help="dataset config: all, curated, wordnet, wordnet-full (default: all)")
     p.add_argument("--limit", type=int, help="score only the first N items")
     p.add_argument("--category", action="append", default=[], help="only this category (repeatable)")
@@ -143,6 +153,23 @@ def _add_analyze(sub: Any) -> None:
     p.set_defaults(func=_analyze)
 
 
+def _add_export(sub: Any) -> None:
+    p = sub.add_parser("export", help="write task files for another harness: lm-eval (lm-evaluation-harness)")
+    p.add_argument("harness", choices=("lm-eval",), help="lm-eval: a task per config and a group, for --include_path")
+    p.add_argument("--out", type=Path, required=True, help="folder for the task files (created if missing)")
+    p.add_argument(
+        "--dataset",
+        type=Path,
+        help="read this local dataset folder (e.g. data/duality-pairs), not the hub's duality-bench/duality-pairs",
+    )
+    p.add_argument(
+        "--configs",
+        default="curated,wordnet,wordnet-full,all",
+        help="comma-separated configs, a task each (default: all four; the group then scores the all config)",
+    )
+    p.set_defaults(func=_export)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
@@ -186,11 +213,15 @@ def _build(args: argparse.Namespace) -> int:
     from duality_bench.data.dataset import BuildConfig
 
     defaults = BuildConfig()
+    default_tokenizer = defaults.tokenizer if Path(str(defaults.tokenizer)).is_dir() else None  # a checkout's copy
+    user_out = Path(f"{args.pairs.stem}-dataset") if args.pairs else None  # never the packaged dataset's folder
     config = BuildConfig(
         curated_path=args.curated or defaults.curated_path,
         wordnet_path=args.wordnet or defaults.wordnet_path,
-        out_dir=args.out or defaults.out_dir,
-        tokenizer=args.tokenizer or defaults.tokenizer,
+        out_dir=args.out or user_out or defaults.out_dir,
+        tokenizer=args.tokenizer or default_tokenizer,
+        audit=None if args.pairs else defaults.audit,
+        pairs_path=args.pairs,
     )
     summary = build_dataset(config)
     print(summary.table())
@@ -212,8 +243,13 @@ def _eval(args: argparse.Namespace) -> int:
     else:
         raise DualityBenchError(f"--batch-size must be a positive integer or auto, got {args.batch_size!r}")
     specs = list(args.models) + (read_models_file(args.models_file) if args.models_file else [])
+    items = None
+    if args.pairs:
+        from duality_bench.data.build import user_items
+
+        items = user_items(args.pairs)
     config = EvalConfig(
-        dataset=args.config,
+        dataset="user" if args.pairs else args.config,
         limit=args.limit,
         categories=tuple(args.category),
         scoring=args.scoring,
@@ -237,7 +273,7 @@ def _eval(args: argparse.Namespace) -> int:
         if main_process:
             print(line, file=sys.stderr if line.startswith("error:") else sys.stdout)
 
-    rows = run_sweep(specs, config, output_dir=args.output_dir, report=report)
+    rows = run_sweep(specs, config, output_dir=args.output_dir, report=report, items=items)
     if main_process:
         if len(rows) == 1 and rows[0].result is not None:
             from duality_bench.evaluation.items import items_path
@@ -359,4 +395,17 @@ def _analyze(args: argparse.Namespace) -> int:
     result = analyze(args.model, config)
     print((out / "report.md").read_text().split("\n## ")[0].rstrip())
     print(f"\n{len(result.items)} items analysed in {sum(result.seconds.values()):.0f} s; wrote {out}/")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from duality_bench.evaluation.harness import GROUP, export_tasks, parse_configs, task_name
+
+    export = export_tasks(args.out, parse_configs(args.configs), args.dataset)
+    for config, path in export.tasks.items():
+        print(f"wrote {path}  (task {task_name(config)})")
+    print(f"wrote {export.group}  (group {GROUP}: {', '.join(task_name(c) for c in export.group_configs)})")
+    source = f"parquet files under {args.dataset.resolve()}" if args.dataset else "duality-bench/duality-pairs (hub)"
+    print(f"the tasks read {source}; run: lm_eval --model hf --model_args pretrained=MODEL ", end="")
+    print(f"--include_path {args.out} --tasks {GROUP}")
     return 0

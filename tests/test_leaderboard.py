@@ -8,6 +8,7 @@ evaluated by `evaluate` on the packaged dataset, plus the word-frequency referen
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -20,14 +21,20 @@ from pathlib import Path
 import pytest
 
 from duality_bench.cli import main
-from duality_bench.leaderboard import LeaderboardConfig, LeaderboardError, build_leaderboard
-from duality_bench.results import load_result, save_result
+from duality_bench.leaderboard import Entry, LeaderboardConfig, LeaderboardError, build_leaderboard
+from duality_bench.leaderboard.columns import METRIC_COLUMNS
+from duality_bench.leaderboard.entries import ranks
+from duality_bench.leaderboard.explore import family
+from duality_bench.results import RunResult, load_result, number, save_result
 from tests.need import need, need_module
 
 REPO = Path(__file__).resolve().parents[1]
 TOKENIZER = REPO / "data" / "gpt2-tokenizer"
 HOSTILE = "<img src=x onerror=alert(1)>"
 HOSTILE_REVISION = "<script>alert(2)</script> a|b *c* [d](e)"
+HOSTILE_CATEGORY = "</script><script>alert(3)</script>"
+HOSTILE_PAIR = '"><iframe srcdoc=x onload=alert(4)>'
+TIE = 0.0625  # Python's .3f rounds this exact tie half to even (0.062); JavaScript's toFixed rounds it up
 CONFIG = "curated"
 
 
@@ -110,6 +117,26 @@ def result_files(folder: Path) -> list[Path]:
     return sorted((folder / "results").rglob("*.json"))
 
 
+def add_hostile_breakdowns(folder: Path) -> RunResult:
+    """Give the hostile model a hostile category and pair id, whose numbers are rounding ties."""
+    path = next(f for f in result_files(folder) if load_result(f).model.id == HOSTILE)
+    data = json.loads(path.read_text())
+    row = {"n": 16, "duality_accuracy": TIE, "control_accuracy": 0.5, "top1_accuracy": None, "logit_diff": -0.125}
+    data["breakdowns"]["category"][HOSTILE_CATEGORY] = row
+    data["breakdowns"]["pair"][HOSTILE_PAIR] = row
+    path.write_text(json.dumps(data))
+    return load_result(path)
+
+
+def on_disk(folder: Path) -> dict[str, RunResult]:
+    return {r.model.id: r for r in map(load_result, result_files(folder))}
+
+
+def explore_json(page: str) -> dict:
+    """The views' numbers, as the page embeds them."""
+    return json.loads(page.split("\nvar EXPLORE = ", 1)[1].split(";\n", 1)[0])
+
+
 def markdown_rows(text: str, header: str) -> list[list[str]]:
     """The cells of the markdown table under `header`, split on unescaped pipes."""
     block = text.split(header, 1)[1].split("\n\n", 2)[1]
@@ -179,6 +206,7 @@ def test_bad_files_are_reported_one_line_each_and_skipped(board_dir: Path, capsy
 
 
 def test_text_from_results_is_escaped(board_dir: Path) -> None:
+    add_hostile_breakdowns(board_dir)
     board = build(board_dir)
     text = board.markdown.read_text()
     assert "<img" not in text and "<script" not in text
@@ -188,6 +216,63 @@ def test_text_from_results_is_escaped(board_dir: Path) -> None:
     page = board.html.read_text()
     assert HOSTILE not in page and "<script>alert" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert HOSTILE_CATEGORY not in page and HOSTILE_PAIR not in page and "<iframe" not in page and "<img" not in page
+    assert page.lower().count("<script") == 2 and page.lower().count("</script") == 2  # plotly.js, then ours
+    assert "&lt;/script&gt;&lt;script&gt;alert(3)&lt;/script&gt; acc." in page  # the category's column
+    data = explore_json(page)  # the views' data holds the text as it is, to be shown with textContent
+    assert HOSTILE_CATEGORY in data["sections"][0]["categories"] and HOSTILE_PAIR in data["sections"][0]["pairs"]
+    assert HOSTILE in [m["id"] for m in data["sections"][0]["models"]]
+
+
+def test_page_embeds_each_models_breakdowns(board_dir: Path) -> None:
+    """The drill-down and the comparison read every model's per-category and per-pair rows from the page."""
+    add_hostile_breakdowns(board_dir)
+    board = build(board_dir)
+    data = explore_json(board.html.read_text())
+    assert [c["name"] for c in data["columns"]] == ["n", "accuracy", "vs control", "top-1", "logit diff"]
+    (section,) = data["sections"]
+    assert section["config"] == CONFIG and section["slug"] == CONFIG
+    assert [m["id"] for m in section["models"]] == [e.model_id for e in board.sections[CONFIG]]
+    fields = ("n", "duality_accuracy", "control_accuracy", "top1_accuracy", "logit_diff")
+    results = on_disk(board_dir)
+    for m in section["models"]:
+        result = results[m["id"]]
+        for by, names in (("category", section["categories"]), ("pair", section["pairs"])):
+            rows = result.breakdowns[by]
+            expected = [[getattr(rows[k], f) for f in fields] if k in rows else None for k in names]
+            assert m[by] == expected and sum(r is not None for r in m[by]) == len(rows) > 0
+        assert m["score"] == result.metrics.duality_score and m["params"] == result.model.n_params
+        assert m["reference"] == m["id"].startswith("baseline/")
+    assert [m["rank"] for m in section["models"]] == ranks(board.sections[CONFIG])
+    families = {m["id"]: m["family"] for m in section["models"]}
+    assert families == {
+        "test/tiny-gpt2-a": "tiny",
+        "test/tiny-gpt2-b": "tiny",
+        HOSTILE: "<img",
+        "baseline/frequency": "baseline",
+        "baseline/copy": "baseline",
+    }
+
+
+def test_family_is_read_from_the_model_id() -> None:
+    result = load_result(COMMITTED / "results" / "smollm2-135m" / "all.json")
+
+    def of(model_id: str) -> str:
+        return family(Entry(replace(result, model=replace(result.model, id=model_id)), link="", status="current"))
+
+    assert of("HuggingFaceTB/SmolLM2-135M") == of("smollm2-135m") == "smollm2"
+    assert of("google/gemma-3-270m") == "gemma" and of("gemma3-270m") == "gemma3"
+    assert of("openai-community/gpt2-medium") == of("gpt2") == "gpt2" and of("Qwen/Qwen2.5-0.5B") == "qwen2.5"
+    assert of("baseline/copy") == of("baseline/anything") == "baseline"
+
+
+def test_headline_column_comes_first_with_its_definition(board_dir: Path) -> None:
+    page = build(board_dir).html.read_text()
+    head = page.split(f'id="table-{CONFIG}"', 1)[1].split("</thead>", 1)[0]
+    cells = re.findall(r"<th ([^>]*)>(.*?)</th>", head)
+    assert [name for _, name in cells[:4]] == ["#", "model", "duality score", "revision"]
+    name, text, _ = METRIC_COLUMNS[0]
+    assert name == "duality score" and f'title="{html.escape(text)}"' in cells[2][0]
 
 
 def test_rebuild_gives_identical_files(board_dir: Path) -> None:
@@ -301,6 +386,7 @@ def browser(tmp_path: Path):
         "--window-size=1280,1000",
     ):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NO_ALERTS})
     try:
@@ -322,6 +408,37 @@ def open_page(driver, page: Path) -> None:
     )
 
 
+def cells(driver, css: str) -> list[list[str]]:
+    """The text of every cell of the tables under `css`, row by row (hidden rows too)."""
+    return driver.execute_script(
+        "return Array.prototype.map.call(document.querySelectorAll(arguments[0] + ' tbody tr'), function (tr) {"
+        "  return Array.prototype.map.call(tr.cells, function (td) { return td.textContent; }); });",
+        css,
+    )
+
+
+def shown_models(driver) -> list[str]:
+    """The model names of the ranked rows the filter leaves shown."""
+    return driver.execute_script(
+        f"return Array.prototype.filter.call(document.querySelectorAll('#table-{CONFIG} tbody tr'),"
+        "  function (tr) { return !tr.hidden; }).map(function (tr) {"
+        "  return tr.querySelector('a.drill-link').textContent; });"
+    )
+
+
+def check_quiet(driver) -> None:
+    """No alert from hostile text, no element it could have made, no error in the console."""
+    assert driver.execute_script("return window.__alerts") == []
+    assert driver.execute_script("return document.querySelectorAll('img, iframe, script[src]').length") == 0
+    assert [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")] == []
+
+
+def choose(driver, css: str, value: object) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    Select(driver.find_element("css selector", css)).select_by_value(str(value))
+
+
 def column(driver, table_id: str, col: int, attr: str = "data-sort") -> list[str]:
     cells = driver.find_elements("css selector", f"#{table_id} tbody tr td:nth-child({col})")
     return [c.get_attribute(attr) if attr else c.text for c in cells]
@@ -336,6 +453,7 @@ def test_page_in_chromium(board_dir: Path, browser, tmp_path: Path) -> None:
     assert len(names) == 5 and any(n.startswith(HOSTILE) for n in names)
 
     heads = browser.find_elements("css selector", f"#{table} thead th")
+    assert [h.text for h in heads][:3] == ["#", "model", "duality score"]  # the headline first
     acc_col = [h.text for h in heads].index("duality score") + 1
     assert "mean over categories" in heads[acc_col - 1].get_attribute("title")  # the definition on hover
     heads[acc_col - 1].click()
@@ -355,10 +473,115 @@ def test_page_in_chromium(board_dir: Path, browser, tmp_path: Path) -> None:
     bars = browser.find_elements("css selector", f"#plot-{CONFIG}-categories .barlayer .point")
     assert len(bars) > 4
 
-    assert browser.execute_script("return window.__alerts") == []
-    assert browser.execute_script("return document.querySelectorAll('img, script[src]').length") == 0
+    check_quiet(browser)
     shot = tmp_path / "screenshot.png"
     assert browser.save_screenshot(str(shot)) and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def signed(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:+.{digits}f}"
+
+
+def breakdown_cells(name: str, row) -> list[str]:
+    """A drill-down row as the page should show it: Python's rounding, ties to even."""
+    numbers = (row.duality_accuracy, row.control_accuracy, row.top1_accuracy)
+    return [name, str(row.n), *(number(v) for v in numbers), number(row.logit_diff, 2)]
+
+
+@pytest.mark.browser
+def test_drill_down_in_chromium(board_dir: Path, browser) -> None:
+    add_hostile_breakdowns(board_dir)
+    board = build(board_dir)
+    open_page(browser, board.html)
+    section, results = board.sections[CONFIG], on_disk(board_dir)
+    view = f"#drill-{CONFIG}-view"
+    for i, e in enumerate(section):
+        choose(browser, f"{view} select.drill-model", i)
+        rows = results[e.model_id].breakdowns["category"]
+        assert cells(browser, f"{view} .drill-categories") == [breakdown_cells(c, rows[c]) for c in sorted(rows)]
+        assert browser.find_element("css selector", f"{view} .drill-about").text.startswith(e.model_id)
+    hostile = [e.model_id for e in section].index(HOSTILE)
+    browser.find_elements("css selector", f"#table-{CONFIG} a.drill-link")[hostile].click()  # its name in the table
+    assert browser.find_element("css selector", f"{view} select.drill-model").get_attribute("value") == str(hostile)
+    shown = cells(browser, f"{view} .drill-categories")
+    assert [HOSTILE_CATEGORY, "16", "0.062", "0.500", "–", "-0.12"] in shown  # ties round as in LEADERBOARD.md
+
+    assert cells(browser, f"{view} .drill-pair-table") == []  # drawn when opened
+    browser.find_element("css selector", f"{view} .drill-pairs summary").click()
+    pairs = results[HOSTILE].breakdowns["pair"]
+    assert cells(browser, f"{view} .drill-pair-table") == [breakdown_cells(p, pairs[p]) for p in sorted(pairs)]
+    browser.find_element("css selector", f"{view} .pair-filter").send_keys("left")
+    count = browser.find_element("css selector", f"{view} .pair-count").text
+    assert count == f"{sum('left' in p for p in pairs)} of {len(pairs)} pairs" and not count.startswith("0 ")
+    heads = browser.find_elements("css selector", f"{view} .drill-categories thead th")
+    heads[2].click()  # sort by accuracy
+    accuracies = [float(v) for v in column(browser, f"drill-{CONFIG}-view .drill-categories table", 3) if v]
+    assert accuracies == sorted(accuracies) and heads[2].get_attribute("aria-sort") == "ascending"
+    check_quiet(browser)
+
+
+@pytest.mark.browser
+def test_filter_by_family_and_size_in_chromium(board_dir: Path, browser) -> None:
+    board = build(board_dir)
+    open_page(browser, board.html)
+    everyone = [e.model_id for e in board.sections[CONFIG]]
+    assert shown_models(browser) == everyone
+    options = browser.find_elements("css selector", "#filter-family option")
+    assert [o.text for o in options] == ["all", "<img", "tiny"]  # the hostile name's family, as text
+    choose(browser, "#filter-family", "tiny")
+    tiny = [m for m in everyone if m.startswith("test/tiny-gpt2-")]
+    assert shown_models(browser) == [m for m in everyone if m in tiny or m.startswith("baseline/")]
+    browser.find_element("id", "filter-refs").click()  # reference rows hidden
+    assert shown_models(browser) == tiny
+    hidden = browser.find_elements("css selector", f"#table-{CONFIG} tbody tr")[everyone.index(HOSTILE)]
+    assert not hidden.is_displayed()
+    assert browser.find_element("id", "filter-count").text == f"showing 2 of {len(everyone)} rows"
+    n_params = {e.model_id: e.result.model.n_params for e in board.sections[CONFIG]}
+    choose(browser, "#filter-family", "")
+    choose(browser, "#filter-min", n_params["test/tiny-gpt2-b"])  # the largest
+    assert shown_models(browser) == ["test/tiny-gpt2-b"]
+    choose(browser, "#filter-min", "")
+    choose(browser, "#filter-max", n_params[HOSTILE])
+    assert sorted(shown_models(browser)) == sorted([HOSTILE, "test/tiny-gpt2-a"])
+    check_quiet(browser)
+
+
+@pytest.mark.browser
+def test_compare_two_models_in_chromium(board_dir: Path, browser) -> None:
+    add_hostile_breakdowns(board_dir)
+    board = build(board_dir)
+    open_page(browser, board.html)
+    ids, results = [e.model_id for e in board.sections[CONFIG]], on_disk(board_dir)
+    view = f"#compare-{CONFIG}-view"
+    for a, b in ((HOSTILE, "test/tiny-gpt2-a"), ("baseline/copy", HOSTILE)):
+        choose(browser, f"{view} select.compare-a", ids.index(a))
+        choose(browser, f"{view} select.compare-b", ids.index(b))
+        ma, mb = results[a].metrics, results[b].metrics
+        assert cells(browser, f"{view} .compare-headline") == [
+            [
+                "duality score",
+                number(ma.duality_score),
+                number(mb.duality_score),
+                signed(ma.duality_score - mb.duality_score),
+            ],
+            [
+                "logit diff",
+                number(ma.logit_diff, 2),
+                number(mb.logit_diff, 2),
+                signed(ma.logit_diff - mb.logit_diff, 2),
+            ],
+        ]
+        x, y = results[a].breakdowns["category"], results[b].breakdowns["category"]
+        rows = []
+        for c in sorted(set(x) | set(y)):
+            acc = [r.duality_accuracy if r else None for r in (x.get(c), y.get(c))]
+            ld = [number(r.logit_diff, 2) if r else "–" for r in (x.get(c), y.get(c))]
+            d = acc[0] - acc[1] if None not in acc else None
+            rows.append((d, [c, number(acc[0]), number(acc[1]), signed(d), *ld]))
+        rows.sort(key=lambda r: (r[0] is None, -(r[0] or 0)))  # largest difference first, stable
+        assert cells(browser, f"{view} .compare-table") == [r for _, r in rows]
+        assert rows[-1][1][0] == HOSTILE_CATEGORY and rows[-1][1][3] == "–"  # in one model only
+    check_quiet(browser)
 
 
 def test_committed_leaderboard_is_up_to_date(tmp_path: Path) -> None:
@@ -383,6 +606,7 @@ def test_committed_page_in_chromium(browser, tmp_path: Path) -> None:
             len(column(browser, table_id, 2, attr=""))
             == page.split(f'id="{table_id}"', 1)[1].split("</table>")[0].count("<tr") - 1
         )
-    assert browser.execute_script("return window.__alerts") == []
+    assert len(cells(browser, ".drill .drill-categories")) > 0 and len(cells(browser, ".compare .compare-table")) > 0
+    check_quiet(browser)
     shot = COMMITTED / "screenshot.png" if os.environ.get("UPDATE_SCREENSHOT") else tmp_path / "screenshot.png"
     assert browser.save_screenshot(str(shot))

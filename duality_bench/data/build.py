@@ -22,15 +22,18 @@ from duality_bench.data.card import write_card
 from duality_bench.data.controls import add_controls, dual_sets, word_pool
 from duality_bench.data.dataset import (
     SPLIT,
+    USER_CONFIG,
     BuildConfig,
     BuildSummary,
     DatasetError,
     file_sha256,
+    pair_table,
     write_parquet,
 )
 from duality_bench.data.fewshot import FEW_SHOT_TEMPLATES, FewShotTemplate, demonstration_pool, render_few_shot
 from duality_bench.data.pairs.curated import read_curated
 from duality_bench.data.pairs.tags import in_core_by_names, is_affix_pair, zipf
+from duality_bench.data.pairs.user import read_user_pairs
 from duality_bench.data.pairs.wordnet import read_wordnet
 from duality_bench.data.records import DualPair, PromptItem
 from duality_bench.data.templates import TEMPLATES, Template, TemplateError, categories, check_template, render
@@ -44,8 +47,13 @@ def build_dataset(config: BuildConfig | None = None) -> BuildSummary:
     if out.exists() and not out.is_dir():
         raise DatasetError(f"--out {out} is a file; name a folder (default: data/duality-pairs)")
     tok = load_tokenizer(config.tokenizer) if config.tokenizer else None  # a bad one fails before any work
-    pairs = read_pairs(config)
-    by_config = render_configs(pairs, config)
+    if config.pairs_path:
+        pairs = {USER_CONFIG: read_user_pairs(config.pairs_path, curated_categories(config.templates))}
+        by_config = render_configs(pairs, config, read_pairs(packaged_tables(config)))
+    else:
+        pairs = read_pairs(config)
+        by_config = render_configs(pairs, config)
+    main = "all" if "all" in pairs else USER_CONFIG
     report = None
     if tok is not None:
         report = {name: report_tokenizer(tok, items).as_row() for name, items in by_config.items()}
@@ -53,8 +61,8 @@ def build_dataset(config: BuildConfig | None = None) -> BuildSummary:
         out_dir=out,
         pairs={name: len(ps) for name, ps in pairs.items()},
         items={name: len(items) for name, items in by_config.items()},
-        categories=_category_counts(pairs["all"], by_config["all"], config),
-        tags=Counter(t for p in pairs["wordnet-full"] for t in p.tags),
+        categories=_category_counts(pairs[main], by_config[main], config),
+        tags=Counter(t for p in pairs.get("wordnet-full", ()) for t in p.tags),
         sha256={},
         tokenizer_report=report,
     )
@@ -89,18 +97,43 @@ def read_pairs(config: BuildConfig) -> dict[str, list[DualPair]]:
     }
 
 
-def render_configs(pairs: dict[str, list[DualPair]], config: BuildConfig) -> dict[str, list[PromptItem]]:
-    """The items of each dataset config, with controls; no two items of a config share a prompt."""
-    curated, core, full = pairs["curated"], pairs["wordnet"], pairs["wordnet-full"]
-    freqs = word_frequencies(curated + full)
+def render_configs(
+    pairs: dict[str, list[DualPair]], config: BuildConfig, context: dict[str, list[DualPair]] | None = None
+) -> dict[str, list[PromptItem]]:
+    """The items of each dataset config, with controls; no two items of a config share a prompt.
+
+    `context` (the curated, WordNet core and full pairs; default: `pairs` itself) gives the
+    few-shot demonstrations, the control words and every word's duals."""
+    context = context or pairs
+    curated, core, full = context["curated"], context["wordnet"], context["wordnet-full"]
+    user = [p for ps in pairs.values() for p in ps if p.source == "user"]
+    freqs = word_frequencies(curated + full + user)
     demos = demonstration_pool(curated, is_affix_pair)
-    pool, duals = word_pool(curated + core, freqs), dual_sets(curated + full)
+    pool, duals = word_pool(curated + core, freqs), dual_sets(curated + full + user)
     by_config = {}
     for name, ps in pairs.items():
         items = merge_duplicates(render_items(ps, config.templates, demos, config.few_shot, duals), freqs)
         by_config[name] = add_controls(items, pool, duals, freqs)
         check_unique_prompts(by_config[name], name)
     return by_config
+
+
+def user_items(path: str | Path, config: BuildConfig | None = None) -> list[PromptItem]:
+    """A user's pairs file rendered into items on the fly (`duality-bench eval --pairs FILE`)."""
+    config = config or BuildConfig()
+    pairs = {USER_CONFIG: read_user_pairs(path, curated_categories(config.templates))}
+    return render_configs(pairs, config, read_pairs(packaged_tables(config)))[USER_CONFIG]
+
+
+def packaged_tables(config: BuildConfig) -> BuildConfig:
+    """`config` with the package's own pair tables wherever its tables are not at hand (outside a checkout)."""
+    curated = config.curated_path if Path(config.curated_path).is_file() else pair_table("curated_pairs.csv")
+    wordnet = config.wordnet_path if Path(config.wordnet_path).is_file() else pair_table("wordnet_pairs.csv")
+    return replace(config, curated_path=curated, wordnet_path=wordnet)
+
+
+def curated_categories(templates: tuple[Template, ...]) -> tuple[str, ...]:
+    return tuple(c for c in categories(templates) if not c.startswith("wordnet-"))
 
 
 @contextlib.contextmanager
@@ -138,7 +171,7 @@ def render_items(
     seen: set[str] = set()
     for pair in pairs:
         chosen = [t for t in templates if t.applies_to(pair)]
-        if not chosen:
+        if not chosen and (demos is None or not few_shot):  # a user's pair of no part of speech: few-shot only
             raise TemplateError(f"pair {pair.id!r} (category {pair.category!r}) has no template; add one")
         rendered = [item for t in chosen for item in render(t, pair)]
         if demos is not None:

@@ -2,151 +2,127 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import fields
 from pathlib import Path
 
-from duality_bench.data.dataset import CONFIGS, DEFAULT_CONFIG, SPLIT, BuildConfig, BuildSummary
+from duality_bench.data.card_text import (
+    CITATION,
+    CURATION,
+    FIELD_DOCS,
+    INTRO,
+    LIMITATIONS,
+    METHOD,
+    TAG_DOCS,
+    USES,
+    WORDNET_LICENSE,
+    WORDNET_LICENSE_TEXT,
+)
+from duality_bench.data.dataset import (
+    DEFAULT_CONFIG,
+    LIST_FIELDS,
+    SPLIT,
+    USER_CONFIG,
+    BuildConfig,
+    BuildSummary,
+)
 from duality_bench.data.pairs.tags import CORE_MIN_ZIPF, CORE_THRESHOLD_REASON
+from duality_bench.data.records import PromptItem
 from duality_bench.results import ResultsError, RunResult, load_result
-
-WORDNET_LICENSE = "https://wordnet.princeton.edu/license-and-commercial-use"
-
-FIELD_DOCS = {
-    "id": "unique item id: `pair_id|template_id|direction`",
-    "pair_id": "the dual pair, e.g. `left-right`; WordNet pairs are `wn.<pos>.<a>-<b>`",
-    "template_id": "`category.name.vN` (few-shot: `few-shot.name.vN`); a template's text changes only with its version",
-    "category": "spatial, pronoun_object, ... for curated pairs; `wordnet-<pos>` or `wordnet-affix` for WordNet pairs",
-    "source": "`curated` or `wordnet`",
-    "pos": "part of speech (WordNet letters n/v/a/r; pron, prep, det for curated words)",
-    "cue": "the word in the prompt",
-    "target": "its dual, the expected next word (stored without the leading space)",
-    "distractor": "what the model should not say: the cue itself",
-    "other_duals": "the cue's other duals (right: wrong); never used as distractors",
-    "prompt": "clean prompt, ending right before the target",
-    "corrupted_prompt": "the prompt with the cue slot holding the target, so the answer flips",
-    "direction": "`a->b` or `b->a`: every pair is rendered both ways",
-    "target_other_duals": "the target's other duals: also right answers after the corrupted prompt",
-    "control": "a word of the target's part of speech and frequency (within 0.5 Zipf) that is no dual of either word",
-    "family": "`zero-shot` or `few-shot`",
-    "tags": "WordNet pairs: `affix`, `multiword`, `proper`, `set` (one of several antonyms of a word)",
-}
-
-TAG_DOCS = {
-    "affix": "one word is the other with a negating affix (aware/unaware, careful/careless)",
-    "multiword": "a word of several words (Arabic numeral)",
-    "proper": "a capitalised word (Anglican/Nonconformist)",
-    "set": "a word with several antonyms (admit: deny, exclude, reject)",
-}
 
 
 def write_card(out: Path, summary: BuildSummary, config: BuildConfig) -> None:
-    (out / "README.md").write_text(render_card(summary, config), encoding="utf-8")
+    (out / "README.md").write_text(render_card(summary, config, out), encoding="utf-8")
 
 
-# How items are made and scored: the card's fixed prose.
-METHOD = [
-    "",
-    "## How items are made",
-    "",
-    "- **Pairs.** `curated`: a hand-made table of dual pairs in grammatically uniform categories;",
-    "  every word lists its other duals (right: left *and* wrong). WordNet: every direct antonym",
-    "  pair of WordNet 3.0, read through nltk, deduplicated across parts of speech, and tagged.",
-    "- **Zero-shot templates.** Named, versioned templates per category (per part of speech for",
-    "  WordNet pairs), each plain text with one cue slot, ending right before the expected dual.",
-    "  A template is kept only where a fluent reader expects the dual next.",
-    "- **Few-shot templates.** The standard in-context antonym format: three demonstrations from",
-    "  curated pairs of the cue's part of speech (never affix pairs, never a pair sharing a word",
-    "  with the item), fixed by a seed, then the cue (`hot -> cold\\nbig -> small\\nfast -> slow\\nup ->`).",
-    "  They form their own template family (`family`).",
-    "- **Items.** Every pair is rendered with every template in both directions (a->b and b->a).",
-    "  The distractor is the cue itself. The corrupted prompt holds the target in the cue slot and",
-    "  is otherwise identical, so its expected answer is the distractor: the clean/corrupted pair",
-    "  activation patching needs.",
-    "- **One prompt, one target.** Where a cue has several duals (admit: deny, exclude, reject),",
-    "  one item per template carries the most frequent as its target and lists the others in",
-    "  `other_duals`; a model that prefers any listed dual over the cue is not wrong, and results",
-    "  report both views. No two items of a config share a prompt.",
-    "- **Controls.** Each item names a `control` word: same part of speech, Zipf frequency within",
-    "  0.5 of the target's, no dual of the cue or the target, not in the prompt, chosen",
-    '  deterministically. "Dual above control" separates knowing the dual from not copying the cue.',
-    "",
-    "## Scoring protocol",
-    "",
-    "A model is right on an item when it rates the target above the distractor (the cue): for",
-    "words that are one token after the prompt (with the word-boundary space), by the next token's",
-    'logits; for longer words, by the log-likelihood of the whole continuation `" " + word`. Every',
-    "model is scored on every item. The headline *duality score* is the mean of per-category",
-    "accuracies, so each curated category and each WordNet part of speech weighs alike. A summed",
-    "log-likelihood favours words of fewer tokens, as in every multiple-choice harness; the cue and the",
-    "target are often alike in length, the control and other duals less so.",
-]
+def front_matter(summary: BuildSummary, folder: Path) -> list[str]:
+    """The card's YAML header, as the hub reads it: license, provenance, task, `dataset_info`
+    (features and split sizes per config) and the `configs:` that `load_dataset` reads."""
+    import pyarrow.parquet as pq
 
-
-def front_matter() -> list[str]:
-    """The card's YAML header: license, tags and the `configs:` that `load_dataset` reads."""
+    configs = tuple(summary.items)
     yaml = ["---", "license: other", "license_name: wordnet-3.0", f"license_link: {WORDNET_LICENSE}"]
-    yaml += ["language:", "- en", "pretty_name: duality-pairs", "task_categories:", "- text-generation"]
-    yaml += ["tags:", "- interpretability", "- antonyms", "- duality", "size_categories:", "- 10K<n<100K"]
+    yaml += ["language:", "- en", "pretty_name: duality-pairs"]
+    yaml += ["annotations_creators:", "- expert-generated", "- found"]
+    yaml += ["language_creators:", "- expert-generated", "- machine-generated"]
+    yaml += ["multilinguality:", "- monolingual", "source_datasets:", "- original", "- extended|wordnet"]
+    yaml += ["task_categories:", "- text-generation", "- multiple-choice"]
+    yaml += ["task_ids:", "- language-modeling", "- multiple-choice-qa"]
+    yaml += ["tags:", "- interpretability", "- antonyms", "- duality", "size_categories:"]
+    yaml.append(f"- {_size_category(max(summary.items.values()))}")
+    yaml.append("dataset_info:")
+    for name in configs:
+        path = folder / name / f"{SPLIT}.parquet"
+        size, nbytes = path.stat().st_size, pq.read_table(path).nbytes  # on disk; in memory (Arrow)
+        yaml += [f"- config_name: {name}", "  features:"]
+        for f in fields(PromptItem):
+            kind = "sequence: string" if f.name in LIST_FIELDS else "dtype: string"
+            yaml += [f"  - name: {f.name}", f"    {kind}"]
+        yaml += [
+            "  splits:",
+            f"  - name: {SPLIT}",
+            f"    num_bytes: {nbytes}",
+            f"    num_examples: {summary.items[name]}",
+        ]
+        yaml += [f"  download_size: {size}", f"  dataset_size: {nbytes}"]
     yaml.append("configs:")
-    for name in CONFIGS:
+    default = DEFAULT_CONFIG if DEFAULT_CONFIG in configs else configs[0]
+    for name in configs:
         yaml.append(f"- config_name: {name}")
-        if name == DEFAULT_CONFIG:
+        if name == default:
             yaml.append("  default: true")
         yaml += ["  data_files:", f"  - split: {SPLIT}", f"    path: {name}/{SPLIT}.parquet"]
     yaml.append("---")
     return yaml
 
 
-def render_card(summary: BuildSummary, config: BuildConfig) -> str:
-    yaml = front_matter()
+def _size_category(n: int) -> str:
+    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+        if n < limit:
+            return label
+    return "n>1M"
 
-    what = {
-        "curated": "hand-made pairs in grammatically uniform categories",
-        "wordnet": f"the vetted WordNet core: single-word, lower-case pairs, rarer word's Zipf >= {CORE_MIN_ZIPF}",
-        "wordnet-full": "every direct antonym pair of WordNet 3.0",
-        "all": "curated + the WordNet core (a pair both hold counts once, as curated)",
-    }
-    body = [
-        "# duality-pairs",
-        "",
-        "Clean/corrupted prompt pairs that test whether a causal language model completes a word's",
-        "dual opposite: `I have two hands, my right hand and my` -> ` left`. Built by the",
-        "duality-bench package with `duality-bench build`.",
-        "",
-        "```python",
-        "from datasets import load_dataset",
-        'ds = load_dataset("duality-bench/duality-pairs", "all", split="test")',
-        "```",
-        "",
-        "## Configs",
-        "",
-        "| config | pairs | items | what |",
-        "|---|---:|---:|---|",
-    ]
-    body += [
-        f"| `{c}`{' (default)' if c == DEFAULT_CONFIG else ''} | {summary.pairs[c]} | {summary.items[c]} | {what[c]} |"
-        for c in CONFIGS
-    ]
-    body += METHOD
+
+def example_section(folder: Path, config: str) -> list[str]:
+    """The config's first row, as `load_dataset` gives it."""
+    import pyarrow.parquet as pq
+
+    row = pq.read_table(folder / config / f"{SPLIT}.parquet").slice(0, 1).to_pylist()[0]
+    text = json.dumps(row, indent=2, ensure_ascii=False)
+    return ["", f"## Example (config `{config}`)", "", "```json", *text.splitlines(), "```"]
+
+
+def render_card(summary: BuildSummary, config: BuildConfig, folder: Path) -> str:
+    """The whole card; `folder` holds the parquet files just written (their sizes, an example row)."""
+    configs = tuple(summary.items)
+    main = "all" if "all" in configs else configs[0]
+    yaml = front_matter(summary, folder)
+
+    body = INTRO + configs_section(summary)
+    body += USES + METHOD + CURATION
     body += tags_section(summary)
     body += [
         "",
-        "## Categories (config `all`)",
+        f"## Categories (config `{main}`)",
         "",
         "| category | pairs | templates per pair | items |",
         "|---|---:|---:|---:|",
     ]
     body += [f"| {c} | {p} | {t} | {i} |" for c, (p, t, i) in summary.categories.items()]
+    body += example_section(folder, main)
     body += audit_section(config, summary)
     body += ["", "## Fields", "", "| field | meaning |", "|---|---|"]
     body += [f"| `{k}` | {v} |" for k, v in FIELD_DOCS.items()]
     body += tokenizer_section(config, summary)
+    body += LIMITATIONS + CITATION
     body += [
         "",
         "## License",
         "",
-        f"Items from WordNet pairs derive from WordNet 3.0 under the [WordNet license]({WORDNET_LICENSE})",
-        '("WordNet 3.0 Copyright 2006 by Princeton University. All rights reserved."); the curated',
-        "table and templates are released under the same terms.",
+        f"Items from WordNet pairs derive from WordNet 3.0 under the [WordNet license]({WORDNET_LICENSE});",
+        "the curated table and templates are released under the same terms. Its text, in full:",
+        "",
+        *(f"> {line}" if line else ">" for line in WORDNET_LICENSE_TEXT),
         "",
         "## Files (sha256)",
         "",
@@ -155,6 +131,22 @@ def render_card(summary: BuildSummary, config: BuildConfig) -> str:
     ]
     body += [f"| `{f}` | `{d}` |" for f, d in summary.sha256.items()]
     return "\n".join(yaml + body) + "\n"
+
+
+def configs_section(summary: BuildSummary) -> list[str]:
+    """One row per config: its pairs, items and what it holds."""
+    what = {
+        "curated": "hand-made pairs in grammatically uniform categories",
+        "wordnet": f"the vetted WordNet core: single-word, lower-case pairs, rarer word's Zipf >= {CORE_MIN_ZIPF}",
+        "wordnet-full": "every direct antonym pair of WordNet 3.0",
+        "all": "curated + the WordNet core (a pair both hold counts once, as curated)",
+        USER_CONFIG: "your own pairs, rendered by `duality-bench build --pairs FILE`",
+    }
+    lines = ["", "## Configs", "", "| config | pairs | items | what |", "|---|---:|---:|---|"]
+    for c in summary.items:
+        default = " (default)" if c == DEFAULT_CONFIG else ""
+        lines.append(f"| `{c}`{default} | {summary.pairs[c]} | {summary.items[c]} | {what[c]} |")
+    return lines
 
 
 def tags_section(summary: BuildSummary) -> list[str]:

@@ -65,7 +65,8 @@ def choose_control(
     }
     banned |= duals.get(item.cue.lower(), set()) | duals.get(item.target.lower(), set())
     banned |= {w.lower() for w in re.findall(r"[A-Za-z]+", item.prompt + " " + item.corrupted_prompt)}
-    words = pool.get(item.pos, ())  # sorted by frequency
+    # sorted by frequency; a user's word of no stated part of speech may be matched by any word
+    words = pool.get(item.pos, ()) if item.pos else sorted({w for ws in pool.values() for w in ws})
     lo = bisect.bisect_left(words, (target_zipf - MAX_ZIPF_GAP, ""))
     hi = bisect.bisect_right(words, (target_zipf + MAX_ZIPF_GAP, "\uffff"))
     close = [w for _, w in words[lo:hi] if w.lower() not in banned]

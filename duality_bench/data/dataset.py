@@ -9,6 +9,7 @@ pyarrow directly: same input, same bytes.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
@@ -23,6 +24,7 @@ from duality_bench.errors import DualityBenchError
 DATASET_NAME = "duality-pairs"
 HUB_REPO_ID = "duality-bench/duality-pairs"
 CONFIGS = ("curated", "wordnet", "wordnet-full", "all")
+USER_CONFIG = "user"  # the one config of a dataset built from a user's pairs (`build --pairs`)
 DEFAULT_CONFIG = "all"
 SPLIT = "test"
 LIST_FIELDS = ("other_duals", "target_other_duals", "tags")
@@ -46,6 +48,7 @@ class BuildConfig:
     templates: tuple[Template, ...] = field(default=TEMPLATES, repr=False)
     few_shot: tuple[FewShotTemplate, ...] = field(default=FEW_SHOT_TEMPLATES, repr=False)
     audit: Path | None = Path("leaderboard/results")  # results whose per-template numbers the card lists
+    pairs_path: Path | None = None  # a user's pairs (CSV or JSON): build only those, as config `user`
 
 
 @dataclass(frozen=True)
@@ -124,14 +127,21 @@ def dataset_dir() -> Path:
     raise DatasetError(f"no built dataset found next to the package; run `duality-bench build` (looked in {candidate})")
 
 
-def check_config(name: str) -> str:
-    if name in CONFIGS:
-        return name
-    import difflib
+def pair_table(name: str) -> Path:
+    """A pair table (`curated_pairs.csv`, `wordnet_pairs.csv`) that ships with the package (or the checkout's)."""
+    for candidate in (PACKAGE_DATA / name, CHECKOUT_DATA / name):
+        if candidate.is_file():
+            return candidate
+    raise DatasetError(f"no pair table {name} next to the package (looked in {candidate}); reinstall duality-bench")
 
-    close = difflib.get_close_matches(name, CONFIGS, n=1)
+
+def check_config(name: str) -> str:
+    known = (*CONFIGS, USER_CONFIG)
+    if name in known:
+        return name
+    close = difflib.get_close_matches(name, known, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    raise DatasetError(f"unknown config {name!r}; {hint}choose one of {', '.join(CONFIGS)}")
+    raise DatasetError(f"unknown config {name!r}; {hint}choose one of {', '.join(known)}")
 
 
 def parquet_path(config: str = DEFAULT_CONFIG, folder: str | Path | None = None) -> Path:

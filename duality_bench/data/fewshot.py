@@ -76,7 +76,9 @@ def render_few_shot(
 def _demonstrations(
     template: FewShotTemplate, cue: str, pos: str, pool: dict[str, list[DualPair]], avoid: set[str]
 ) -> list[tuple[str, str]]:
-    usable = [p for p in pool.get(pos, ()) if not avoid & {w.lower() for w in _words(p)}]
+    # A pair of no known part of speech (a user's) draws from every curated pair.
+    candidates = pool.get(pos, ()) if pos else [p for pairs in pool.values() for p in pairs]
+    usable = [p for p in candidates if not avoid & {w.lower() for w in _words(p)}]
     if len(usable) < template.k:
         raise TemplateError(
             f"few-shot template {template.id!r}: only {len(usable)} curated {pos!r} pairs can demonstrate "

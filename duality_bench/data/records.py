@@ -21,7 +21,7 @@ class DualPair:
     a: str
     b: str
     category: str  # spatial, pronoun, ... for curated pairs; wordnet-<pos> or wordnet-affix for WordNet pairs
-    source: str  # "curated" | "wordnet"
+    source: str  # "curated" | "wordnet" | "user" (bring-your-own pairs)
     pos: str  # n, v, a, r (WordNet's letters); the part of speech the templates use
     a_other_duals: tuple[str, ...] = ()  # right -> ("wrong",) when a/b is right/left
     b_other_duals: tuple[str, ...] = ()
@@ -33,7 +33,9 @@ class DualPair:
     @property
     def id(self) -> str:
         base = f"{self.a}-{self.b}".replace(" ", "_")
-        return base if self.source == "curated" else f"wn.{self.pos}.{base}"
+        if self.source == "curated":
+            return base
+        return f"user.{base}" if self.source == "user" else f"wn.{self.pos}.{base}"
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,10 @@ class Template:
         return f"{self.category}.{self.name}.v{self.version}"
 
     def applies_to(self, pair: DualPair) -> bool:
-        # WordNet pairs take their part of speech's templates, affix pairs included.
-        group = f"wordnet-{pair.pos}" if pair.source == "wordnet" else pair.category
+        # WordNet pairs take their part of speech's templates, affix pairs included, and so do
+        # a user's pairs that name no curated category.
+        generic = pair.source == "wordnet" or (pair.source == "user" and pair.category == "user")
+        group = f"wordnet-{pair.pos}" if generic else pair.category
         return group == self.category and (not self.pairs or pair.id in self.pairs)
 
 

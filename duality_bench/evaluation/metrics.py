@@ -78,13 +78,13 @@ def headline(frame: pd.DataFrame, *, seed: int = 0, n_boot: int = 1000) -> dict[
         return {"n": 0}
     lo, hi = bootstrap_ci(frame["logit_diff"], seed=seed, n_boot=n_boot)
     single = frame[frame["single_token"]]
-    is_curated = frame["source"] == "curated"
+    is_curated, is_wordnet = frame["source"] == "curated", frame["source"] == "wordnet"
     is_affix = frame["category"] == AFFIX_CATEGORY
     return {
         "n": int(len(frame)),
         "duality_score": category_mean(frame),
         "curated_score": category_mean(frame[is_curated]),
-        "wordnet_score": category_mean(frame[~is_curated & ~is_affix]),
+        "wordnet_score": category_mean(frame[is_wordnet & ~is_affix]),
         "affix_accuracy": _mean(frame.loc[is_affix, "correct"]),
         "control_score": category_mean(frame, "control_correct"),
         "any_dual_score": category_mean(frame, "any_dual_correct"),

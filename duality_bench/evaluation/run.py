@@ -103,7 +103,7 @@ def evaluate(
 
 def plan_run(model: Any, config: EvalConfig, items: list[PromptItem] | None = None) -> Plan:
     """Check the options, select the items and settle the output files, before anything loads."""
-    check_config(config.dataset)
+    check_config(config.dataset)  # `user` for a user's pairs given as `items`
     if config.scoring not in SCORINGS:
         raise DualityBenchError(f"unknown scoring {config.scoring!r}; choose one of {', '.join(SCORINGS)}")
     if config.batch_size is not None and config.batch_size < 1:

@@ -10,10 +10,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from duality_bench.data.dataset import dataset_sha256
+from duality_bench.data.dataset import dataset_sha256, items_digest
+from duality_bench.data.records import PromptItem
 from duality_bench.errors import DualityBenchError
 from duality_bench.evaluation.models import model_id
-from duality_bench.evaluation.run import EvalConfig, evaluate
+from duality_bench.evaluation.run import EvalConfig, evaluate, select
 from duality_bench.results import ResultsError, RunResult, default_result_path, load_result, number
 
 
@@ -47,23 +48,26 @@ def run_sweep(
     *,
     output_dir: Path = Path("results"),
     report: Callable[[str], None] = print,
+    items: list[PromptItem] | None = None,
 ) -> list[SweepRow]:
-    """Evaluate each spec in turn; `config.output` is used only for a single model."""
+    """Evaluate each spec in turn; `config.output` is used only for a single model. `items`
+    (a user's pairs, rendered) replace the dataset's."""
     if not specs:
         raise DualityBenchError("no model given; name one or more models, or pass --models-file")
     if len(specs) > 1 and config.output:
         raise DualityBenchError("--output names one results file; use --output-dir for several models")
-    current = dataset_sha256(config.dataset, config.dataset_dir)
+    current = dataset_sha256(config.dataset, config.dataset_dir) if items is None else None
+    digest = items_digest(select(items, config)) if items is not None else None
     rows = []
     for spec in specs:
         out = config.output or default_result_path(model_id(spec), config.dataset, output_dir)
         try:
-            old = finished_run(spec, out, config, current)
+            old = finished_run(spec, out, config, current, digest)
             if old is not None:
                 report(f"skip {spec}: {out} already holds this run's results (--overwrite to redo)")
                 rows.append(SweepRow(spec, "skipped", out, old))
                 continue
-            result = evaluate(spec, replace(config, output=out))
+            result = evaluate(spec, replace(config, output=out), items=items)
         except KeyboardInterrupt:
             raise
         except Exception as e:  # a sweep passes over any failing model, whatever it raised
@@ -75,7 +79,9 @@ def run_sweep(
     return rows
 
 
-def finished_run(spec: str, out: Path, config: EvalConfig, dataset_sha: str) -> RunResult | None:
+def finished_run(
+    spec: str, out: Path, config: EvalConfig, dataset_sha: str | None, items_sha: str | None = None
+) -> RunResult | None:
     """The results at `out` if they are this very run (model, revision, dtype, dataset build,
     config and options); None if there are none to keep. Results of another run are an error."""
     if config.overwrite or config.resume or not out.is_file():
@@ -90,6 +96,7 @@ def finished_run(spec: str, out: Path, config: EvalConfig, dataset_sha: str) -> 
         "revision": (o.revision, config.revision),
         "dtype": (o.dtype, config.dtype),
         "dataset build": (old.dataset.sha256, dataset_sha),
+        "items": (old.dataset.items_sha256, items_sha) if items_sha else (None, None),
         "dataset config": (old.dataset.config, config.dataset),
         "scoring": (o.scoring, config.scoring),
         "limit": (o.limit, config.limit),

@@ -93,3 +93,29 @@ COLUMNS_HELP = (
     ),
     ("scored / excluded", "items scored, and items left out (only under --scoring next-token)"),
 )
+
+# The columns of a breakdown row (per category, per pair) in the page's drill-down and comparison:
+# (name, the Row field, what it means, digits shown).
+BREAKDOWN_COLUMNS: tuple[tuple[str, str, str, int], ...] = (
+    ("n", "n", "items scored", 0),
+    ("accuracy", "duality_accuracy", "share of items where the model rates the dual above the cue", 3),
+    (
+        "vs control",
+        "control_accuracy",
+        "share of items where the model rates the dual above a control word (same part of speech and frequency, "
+        "no dual)",
+        3,
+    ),
+    (
+        "top-1",
+        "top1_accuracy",
+        "over items whose dual is one token: share where it is the model's most likely next token",
+        3,
+    ),
+    (
+        "logit diff",
+        "logit_diff",
+        "mean logit(dual) - logit(cue) (log-likelihood difference for words of several tokens)",
+        2,
+    ),
+)

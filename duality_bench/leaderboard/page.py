@@ -1,10 +1,12 @@
-"""The leaderboard as one static HTML page: sortable tables and plotly plots, every script inlined.
+"""The leaderboard as one static HTML page: sortable tables, plotly plots and the views of
+`explore` (filter by family and size, one model in detail, two models compared), every script inlined.
 
 The page needs no server and no network (it works from the file system, a Hugging Face Space or
 GitHub Pages). Plots are plotly figures built in Python and drawn by plotly.js, which is inlined
 from the installed plotly package. Text from results files is HTML-escaped, in the tables and in
-the plots' labels alike, and the figure data is embedded as JSON with `<`, `>` and `&` escaped,
-so nothing in a results file can close a tag or start a script.
+the plots' labels alike; the figure data and the views' numbers are embedded as JSON with `<`, `>`
+and `&` escaped, and the views insert text with `textContent`, so nothing in a results file can
+close a tag or start a script.
 """
 
 from __future__ import annotations
@@ -22,6 +24,14 @@ from duality_bench.leaderboard.columns import (
     scored,
 )
 from duality_bench.leaderboard.entries import Entry, Leaderboard, categories, ranks
+from duality_bench.leaderboard.explore import (
+    EXPLORE_SCRIPT,
+    EXPLORE_STYLE,
+    explore_data,
+    filter_bar,
+    section_views,
+    slug,
+)
 from duality_bench.leaderboard.markdown import ADD_A_MODEL, md_link
 from duality_bench.leaderboard.plots import FIGURES, finite
 from duality_bench.results import number
@@ -48,7 +58,7 @@ code { background: #f3f3f3; padding: 0 3px; }
 """
 
 SORT_SCRIPT = """
-document.querySelectorAll("table.sortable").forEach(function (table) {
+function sortable(table) {
   var heads = table.tHead.rows[0].cells;
   Array.prototype.forEach.call(heads, function (th, col) {
     th.addEventListener("click", function () {
@@ -74,7 +84,8 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
       rows.forEach(function (tr) { body.appendChild(tr); });
     });
   });
-});
+}
+document.querySelectorAll("table.sortable").forEach(sortable);
 """
 
 PLOT_SCRIPT = """
@@ -96,10 +107,12 @@ def render_html(board: Leaderboard) -> str:
         "and my</i>, does the model say <i>left</i>? Each row is one model evaluated by <code>duality-bench eval"
         "</code>; rows are ranked by the duality score (the mean of per-category accuracies, so every category "
         "weighs alike) within each dataset config. Hover over a column header for its definition; click it to sort. "
-        'Rows marked <span class="badge">ref</span> are <a href="#references">reference rows</a>.</p>',
+        'Rows marked <span class="badge">ref</span> are <a href="#references">reference rows</a>; click a '
+        "model's name for its numbers per category and per pair.</p>",
+        *([filter_bar()] if board.sections else []),
     ]
-    for config, section in board.sections.items():
-        body += _section(config, section, board.current[config], figures)
+    for index, (config, section) in enumerate(board.sections.items()):
+        body += _section(config, index, section, board.current[config], figures)
     if board.references:
         body += ['<h2 id="references">Reference rows</h2>', "<dl>"]
         body += [f"<dt><b>{escape(m)}</b></dt><dd>{escape(text)}</dd>" for m, text in board.references]
@@ -109,6 +122,7 @@ def render_html(board: Leaderboard) -> str:
     body += ['<h2 id="columns">Columns</h2>', "<dl>"]
     body += [f"<dt><b>{escape(name)}</b></dt><dd>{escape(text)}.</dd>" for name, text in COLUMNS_HELP]
     body += ["</dl>", f"<p>{_code_spans(ADD_A_MODEL)}</p>"]
+    explore = script_json(explore_data(board.sections))
     return "\n".join(
         [
             "<!doctype html>",
@@ -117,12 +131,13 @@ def render_html(board: Leaderboard) -> str:
             '<meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             "<title>duality-bench leaderboard</title>",
-            f"<style>{STYLE}</style>",
+            f"<style>{STYLE}{EXPLORE_STYLE}</style>",
             "</head>",
             "<body>",
             *body,
             f'<script charset="utf-8">{get_plotlyjs()}</script>',
-            f"<script>\nvar FIGURES = {script_json(figures)};\n{PLOT_SCRIPT}{SORT_SCRIPT}</script>",
+            f"<script>\nvar FIGURES = {script_json(figures)};\nvar EXPLORE = {explore};\n"
+            f"{SORT_SCRIPT}{EXPLORE_SCRIPT}{PLOT_SCRIPT}</script>",
             "</body>",
             "</html>",
             "",
@@ -130,16 +145,17 @@ def render_html(board: Leaderboard) -> str:
     )
 
 
-def _section(config: str, section: tuple[Entry, ...], sha256: str, figures: dict[str, Any]) -> list[str]:
-    slug = "".join(c if c.isalnum() else "-" for c in config.lower())
+def _section(config: str, index: int, section: tuple[Entry, ...], sha256: str, figures: dict[str, Any]) -> list[str]:
+    slug_ = slug(config)
     n_items = {e.result.dataset.n_items for e in section}
     items = f", {escape(str(n_items.pop()))} items" if len(n_items) == 1 else ""
     out = [
-        f'<h2 id="config-{slug}">Dataset config <code>{escape(config)}</code> '
+        f'<h2 id="config-{slug_}">Dataset config <code>{escape(config)}</code> '
         f"<small>(sha256 {escape(sha256[:12])}{items})</small></h2>",
         '<div class="scroll">',
-        _table(section, f"table-{slug}"),
+        _table(section, slug_, index),
         "</div>",
+        *section_views(slug_, index, len({p for e in section for p in e.result.breakdowns.get("pair", {})})),
     ]
     plots = [(kind, title, text, make(section)) for kind, title, text, make in FIGURES]
     for kind, title, text, fig in plots:
@@ -149,18 +165,21 @@ def _section(config: str, section: tuple[Entry, ...], sha256: str, figures: dict
         if fig is None:
             out.append('<p class="muted">No result in this config has the numbers for this plot.</p>')
             continue
-        plot_id = f"plot-{slug}-{kind}"
+        plot_id = f"plot-{slug_}-{kind}"
         figures[plot_id] = fig
         out.append(f'<div class="plot" id="{plot_id}"></div>')
     out += ["<h3>Most asymmetric pairs per model</h3>", *_pair_tables(section)]
     return out
 
 
-def _table(section: tuple[Entry, ...], table_id: str) -> str:
+def _table(section: tuple[Entry, ...], slug_: str, index: int) -> str:
+    """The ranked table: rank, model, then the headline (the duality score), then the other columns."""
     cats = categories(section)
     help_text = dict(COLUMNS_HELP)
-    heads = [("#", "num", ""), ("model", "text", ""), ("revision", "text", ""), ("params", "num", "")]
-    heads += [(name, "num", text) for name, text, _ in METRIC_COLUMNS]
+    (headline, headline_text, _), *others = METRIC_COLUMNS
+    heads = [("#", "num", ""), ("model", "text", ""), (headline, "num headline", headline_text)]
+    heads += [("revision", "text", ""), ("params", "num", "")]
+    heads += [(name, "num", text) for name, text, _ in others]
     heads += [("logit diff [95% CI]", "num", help_text["logit diff"])]
     heads += [
         (f"{c} acc.", "num", f"accuracy on category {c}: share of its items where the dual is rated above the cue")
@@ -168,39 +187,47 @@ def _table(section: tuple[Entry, ...], table_id: str) -> str:
     ]
     heads += [("scored / excluded", "num", help_text["scored / excluded"]), ("results", "text", "")]
     head_cells = "".join(
-        f'<th class="{"text" if kind == "text" else "num"}" data-type="{kind}"'
+        f'<th class="{css}" data-type="{css.split()[0]}"'
         + (f' title="{escape(tip)}"' if tip else "")
         + f">{escape(name)}</th>"
-        for name, kind, tip in heads
+        for name, css, tip in heads
     )
-    rows = []
-    for position, (r, e) in enumerate(zip(ranks(section), section, strict=True)):
-        m, model = e.metrics, e.result.model
-        revision = str(model.revision or "–")
-        badge = ' <a class="badge" href="#references">ref</a>' if e.reference else ""
-        cells = [
-            _number_cell(position, r),
-            f'<td class="text model">{escape(e.model_id)}{badge}</td>',
-            f'<td class="text revision" title="{escape(revision)}">{escape(revision)}</td>',
-            _number_cell(model.n_params, params(model.n_params)),
-            *(_number_cell(get(m), number(get(m))) for _, _, get in METRIC_COLUMNS),
-            _number_cell(m.logit_diff, logit_diff_cell(m)),
-            *(_number_cell(category_accuracy(e, c), number(category_accuracy(e, c))) for c in cats),
-            _number_cell(m.n, scored(e)),
-            f'<td class="text"><a href="{escape(md_link(e.link))}">json</a></td>',
-        ]
-        css = ' class="reference"' if e.reference else ""
-        rows.append(f"<tr{css}>{''.join(cells)}</tr>")
+    rows = [
+        _row(position, r, e, cats, slug_) for position, (r, e) in enumerate(zip(ranks(section), section, strict=True))
+    ]
     return (
-        f'<table class="sortable" id="{table_id}"><thead><tr>{head_cells}</tr></thead>'
+        f'<table class="sortable" id="table-{slug_}" data-section="{index}"><thead><tr>{head_cells}</tr></thead>'
         f"<tbody>\n{chr(10).join(rows)}\n</tbody></table>"
     )
 
 
-def _number_cell(sort_value: Any, shown: str) -> str:
+def _row(position: int, rank: str, e: Entry, cats: list[str], slug_: str) -> str:
+    """One ranked row; `data-row` is its place in the section, by which the views' script finds its numbers."""
+    m, model = e.metrics, e.result.model
+    revision = str(model.revision or "–")
+    badge = ' <a class="badge" href="#references">ref</a>' if e.reference else ""
+    (_, _, headline), *others = METRIC_COLUMNS
+    cells = [
+        _number_cell(position, rank),
+        f'<td class="text model"><a class="drill-link" href="#drill-{slug_}" data-row="{position}">'
+        f"{escape(e.model_id)}</a>{badge}</td>",
+        _number_cell(headline(m), number(headline(m)), "num headline"),
+        f'<td class="text revision" title="{escape(revision)}">{escape(revision)}</td>',
+        _number_cell(model.n_params, params(model.n_params)),
+        *(_number_cell(get(m), number(get(m))) for _, _, get in others),
+        _number_cell(m.logit_diff, logit_diff_cell(m)),
+        *(_number_cell(category_accuracy(e, c), number(category_accuracy(e, c))) for c in cats),
+        _number_cell(m.n, scored(e)),
+        f'<td class="text"><a href="{escape(md_link(e.link))}">json</a></td>',
+    ]
+    css = ' class="reference"' if e.reference else ""
+    return f'<tr{css} data-row="{position}">{"".join(cells)}</tr>'
+
+
+def _number_cell(sort_value: Any, shown: str, css: str = "num") -> str:
     value = finite(sort_value)
     key = "" if value is None else repr(value)
-    return f'<td class="num" data-sort="{key}">{escape(shown)}</td>'
+    return f'<td class="{css}" data-sort="{key}">{escape(shown)}</td>'
 
 
 def _unranked(entries: tuple[Entry, ...]) -> list[str]:

@@ -21,24 +21,42 @@ class PairsError(DualityBenchError, ValueError):
 
 
 def read_rows(path: str | Path, columns: Sequence[str], what: str) -> Iterator[tuple[str, list[str]]]:
-    """(`file:line`, stripped cells) of each non-blank row after the header, checked."""
+    """(`file:line`, stripped cells) of each non-blank row after a header that names `columns`."""
+    for where, _, row in _rows(path, what, lambda h: tuple(h) == tuple(columns), ",".join(columns)):
+        yield where, row
+
+
+def read_records(
+    path: str | Path, columns: Sequence[str], required: Sequence[str], what: str
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """(`file:line`, column -> cell) of each row; the header holds `required` and any of `columns`."""
+
+    def fits(header: tuple[str, ...]) -> bool:
+        return set(required) <= set(header) <= set(columns) and len(set(header)) == len(header)
+
+    expected = f"{','.join(required)} and any of {','.join(c for c in columns if c not in required)}"
+    for where, header, row in _rows(path, what, fits, expected):
+        yield where, dict(zip(header, row, strict=True))
+
+
+def _rows(path: str | Path, what: str, fits, expected: str) -> Iterator[tuple[str, tuple[str, ...], list[str]]]:
     path = Path(path)
-    text = _text(path, what)
-    reader = csv.reader(text.splitlines())
+    reader = csv.reader(read_text(path, what).splitlines())
     try:
-        header = next(reader, None)
-        if header is None or tuple(h.strip() for h in header) != tuple(columns):
-            raise PairsError(f"{path}:1: header must be {','.join(columns)}, found {_short(header)}")
+        first = next(reader, None)
+        header = tuple(h.strip() for h in first or ())
+        if not first or not fits(header):
+            raise PairsError(f"{path}:1: header must be {expected}, found {_short(first)}")
         for line, row in enumerate(reader, start=2):
             if not row or all(not c.strip() for c in row):
                 continue
             where = f"{path}:{line}"
-            if len(row) != len(columns):
-                raise PairsError(f"{where}: expected {len(columns)} columns ({','.join(columns)}), found {len(row)}")
+            if len(row) != len(header):
+                raise PairsError(f"{where}: expected {len(header)} columns ({','.join(header)}), found {len(row)}")
             long = next((c for c in row if len(c) > MAX_FIELD), None)
             if long is not None:
                 raise PairsError(f"{where}: a field of {len(long)} characters; a cell holds a word or a short note")
-            yield where, [c.strip() for c in row]
+            yield where, header, [c.strip() for c in row]
     except csv.Error as e:
         raise PairsError(f"{path}:{reader.line_num}: not a readable CSV row ({e})") from None
 
@@ -52,7 +70,8 @@ def check_words(where: str, a: str, b: str) -> frozenset[str]:
     return frozenset((a.lower(), b.lower()))
 
 
-def _text(path: Path, what: str) -> str:
+def read_text(path: Path, what: str) -> str:
+    """The file as text: not binary, UTF-8 (a byte-order mark is dropped)."""
     try:
         raw = path.read_bytes()
     except OSError as e:
