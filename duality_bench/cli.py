@@ -90,7 +90,9 @@ def _add_eval(sub: Any) -> None:
         "--num-processes", type=int, default=1, help="data-parallel: relaunch under accelerate with N processes"
     )
     p.add_argument(
-        "--output", type=Path, help="results JSON of a single model (default: <output-dir>/<org__model>/<config>.json)"
+        "--output",
+        type=Path,
+        help="results JSON of a single model (default: <output-dir>/<org__model>/<revision>/<config>.json)",
     )
     p.add_argument("--output-dir", type=Path, default=Path("results"), help="where results go (default: results)")
     p.add_argument("--resume", action="store_true", help="continue a run from its items file")

@@ -320,9 +320,17 @@ def _kind(value: Any) -> str:
 # --- files --------------------------------------------------------------------------------
 
 
-def default_result_path(model_id: str, dataset: str, root: str | Path = "results") -> Path:
-    """results/<org__model>/<dataset config>.json"""
-    return Path(root) / model_id.strip("/").replace("/", "__") / f"{dataset}.json"
+def default_result_path(model_id: str, dataset: str, root: str | Path = "results", revision: str | None = None) -> Path:
+    """results/<org__model>/<revision>/<dataset config>.json, as mteb lays out results, so that
+    two revisions of one model are two files (and two leaderboard rows); `default` when no
+    revision was asked for."""
+    return Path(root) / _slug(model_id.strip("/")) / _slug(revision or "default") / f"{dataset}.json"
+
+
+def _slug(text: str) -> str:
+    """A name that is one safe path component: `/` as `__`, other unsafe characters as `_`."""
+    text = text.replace("/", "__")
+    return "".join(c if c.isalnum() or c in "._-=+" else "_" for c in text).strip(".") or "_"
 
 
 def save_result(result: RunResult, path: str | Path) -> Path:

@@ -20,7 +20,7 @@ from duality_bench.data.templates import categories
 from duality_bench.results import ResultsError, RunResult, load_result
 
 REPO = Path(__file__).resolve().parents[1]
-RESULT = json.loads((REPO / "leaderboard" / "results" / "baseline__copy" / "all.json").read_text())
+RESULT = json.loads((REPO / "leaderboard" / "results" / "baseline__copy" / "default" / "all.json").read_text())
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 json_values = st.recursive(

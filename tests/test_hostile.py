@@ -18,7 +18,7 @@ from duality_bench.cli import main
 from tests.need import need_package
 
 REPO = Path(__file__).resolve().parents[1]
-GOOD_RESULT = REPO / "leaderboard" / "results" / "baseline__copy" / "all.json"
+GOOD_RESULT = REPO / "leaderboard" / "results" / "baseline__copy" / "default" / "all.json"
 HEADER = "a,b,category,pos,a_other_duals,b_other_duals,note\n"
 
 

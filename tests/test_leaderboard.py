@@ -255,7 +255,7 @@ def test_page_embeds_each_models_breakdowns(board_dir: Path) -> None:
 
 
 def test_family_is_read_from_the_model_id() -> None:
-    result = load_result(COMMITTED / "results" / "smollm2-135m" / "all.json")
+    result = load_result(COMMITTED / "results" / "smollm2-135m" / "default" / "all.json")
 
     def of(model_id: str) -> str:
         return family(Entry(replace(result, model=replace(result.model, id=model_id)), link="", status="current"))
@@ -333,7 +333,7 @@ def test_frequency_baseline_ignores_the_context(results: Path) -> None:
     from duality_bench.data.dataset import load_items
     from duality_bench.evaluation.items import items_path, read_items_file
 
-    path = results / "baseline__frequency" / f"{CONFIG}.json"
+    path = results / "baseline__frequency" / "default" / f"{CONFIG}.json"
     result = load_result(path)
     assert result.model.id == "baseline/frequency" and result.excluded.count == 0
     _, scores = read_items_file(items_path(path))

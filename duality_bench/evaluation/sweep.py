@@ -60,7 +60,7 @@ def run_sweep(
     digest = items_digest(select(items, config)) if items is not None else None
     rows = []
     for spec in specs:
-        out = config.output or default_result_path(model_id(spec), config.dataset, output_dir)
+        out = config.output or default_result_path(model_id(spec), config.dataset, output_dir, config.revision)
         try:
             old = finished_run(spec, out, config, current, digest)
             if old is not None:
