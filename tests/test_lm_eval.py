@@ -40,9 +40,9 @@ def test_export_writes_a_task_per_config_and_the_group(tmp_path):
 
 def test_export_is_deterministic_and_reads_a_local_folder_by_absolute_path(tmp_path, monkeypatch):
     monkeypatch.chdir(dataset_dir().parent)
-    first = export_tasks(tmp_path / "a", ("curated", "wordnet"), Path(dataset_dir().name))
-    export_tasks(tmp_path / "b", ("wordnet", "curated"), dataset_dir())
-    assert _read(tmp_path / "a") == _read(tmp_path / "b")
+    first = export_tasks(tmp_path / "a", None, Path(dataset_dir().name))  # every config the folder holds
+    export_tasks(tmp_path / "b", ("all", "wordnet-full", "wordnet", "curated"), dataset_dir())
+    assert _read(tmp_path / "a") == _read(tmp_path / "b") and len(first.tasks) == len(CONFIGS)
     task = yaml.safe_load(first.tasks["curated"].read_text())
     assert task["dataset_path"] == "parquet" and "dataset_name" not in task
     path = Path(task["dataset_kwargs"]["data_files"]["test"])
@@ -60,15 +60,28 @@ def test_the_group_never_counts_an_item_twice():
     assert group_configs(("curated", "wordnet-full")) == ("curated", "wordnet-full")
 
 
+def test_a_dataset_of_ones_own_pairs_exports_its_user_config(tmp_path):
+    """`build --pairs` writes one config, `user`; the default export takes what the folder holds."""
+    (tmp_path / "mine" / "user").mkdir(parents=True)
+    write_parquet(load_items("curated")[:3], tmp_path / "mine" / "user" / "test.parquet")
+    export = export_tasks(tmp_path / "tasks", parse_configs(None), tmp_path / "mine")
+    assert list(export.tasks) == ["user"] and export.group_configs == ("user",)
+    assert yaml.safe_load(export.group.read_text())["task"] == ["duality_pairs_user"]
+    assert f"parquet files under {(tmp_path / 'mine').resolve()}" in export.report()
+
+
 def test_bad_exports_are_one_line_errors(tmp_path):
     only_curated = tmp_path / "ds"
     (only_curated / "curated").mkdir(parents=True)
     (only_curated / "curated" / "test.parquet").write_bytes(b"")
+    (tmp_path / "empty").mkdir()
     (tmp_path / "file").write_text("")
     cases = [
         (lambda: parse_configs("curated,wordnte"), "unknown config 'wordnte'; did you mean 'wordnet'?"),
         (lambda: parse_configs(" , "), "--configs names no config"),
         (lambda: export_tasks(tmp_path / "t", (), None), "no config to export"),
+        (lambda: export_tasks(tmp_path / "t", None, tmp_path / "empty"), "holds no <config>/test.parquet"),
+        (lambda: export_tasks(tmp_path / "t", ("user",)), "config 'user' lives in a local dataset folder"),
         (lambda: export_tasks(tmp_path / "t", ("curated",), tmp_path / "nope"), "no dataset folder"),
         (lambda: export_tasks(tmp_path / "t", ("curated", "all"), only_curated), "all/test.parquet"),
         (lambda: export_tasks(tmp_path / "file", ("curated",)), "is a file"),
@@ -86,6 +99,7 @@ def test_cli_export(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert f"wrote {out / 'duality_pairs_curated.yaml'}" in printed
     assert "group duality_pairs: duality_pairs_curated, duality_pairs_wordnet_full" in printed
+    assert "the tasks read the hub's duality-bench/duality-pairs" in printed
     assert f"--include_path {out} --tasks duality_pairs" in printed
     assert main(["export", "lm-eval", "--out", str(out), "--configs", "wordnet_full"]) == 2
     assert "error: export: unknown config 'wordnet_full'" in capsys.readouterr().err

@@ -16,16 +16,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from duality_bench.data.dataset import CONFIGS, HUB_REPO_ID, SPLIT, DatasetError, check_config, parquet_path
+from duality_bench.data.dataset import (
+    CONFIGS,
+    HUB_REPO_ID,
+    SPLIT,
+    USER_CONFIG,
+    DatasetError,
+    check_config,
+    parquet_path,
+)
 from duality_bench.errors import DualityBenchError
 
 GROUP = "duality_pairs"
 TASK_VERSION = 1.0  # bump when a task's prompt, choices or metric changes
+KNOWN = (*CONFIGS, USER_CONFIG)  # `user`: a dataset built from one's own pairs, in a local folder only
 # The group scores each item at most once: it takes the selected configs in this order, skipping
 # any that shares items with one already taken. With every config selected it is `all` alone,
 # so `--tasks duality_pairs` reports the leaderboard's number. Only curated is disjoint from
 # wordnet and from wordnet-full; every other two configs share items (the tests check this).
-GROUP_PREFERENCE = ("all", "curated", "wordnet", "wordnet-full")
+GROUP_PREFERENCE = ("all", "curated", "wordnet", "wordnet-full", USER_CONFIG)
 DISJOINT = frozenset({frozenset(("curated", "wordnet")), frozenset(("curated", "wordnet-full"))})
 
 
@@ -41,6 +50,16 @@ class Export:
     tasks: dict[str, Path]  # config -> task YAML
     group: Path
     group_configs: tuple[str, ...]  # the configs the group aggregates
+    dataset: Path | None  # the local dataset folder the tasks read; None: the hub
+
+    def report(self) -> str:
+        """What was written, and the command that runs it."""
+        lines = [f"wrote {path}  (task {task_name(config)})" for config, path in self.tasks.items()]
+        lines.append(f"wrote {self.group}  (group {GROUP}: {', '.join(map(task_name, self.group_configs))})")
+        source = f"parquet files under {self.dataset.resolve()}" if self.dataset else f"the hub's {HUB_REPO_ID}"
+        lines.append(f"the tasks read {source}; run them with")
+        lines.append(f"  lm_eval --model hf --model_args pretrained=MODEL --include_path {self.out} --tasks {GROUP}")
+        return "\n".join(lines)
 
 
 def task_name(config: str) -> str:
@@ -101,23 +120,31 @@ def _quote(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def parse_configs(text: str) -> tuple[str, ...]:
-    """`curated,wordnet` -> the configs, checked, in CONFIGS order, each once."""
+def parse_configs(text: str | None) -> tuple[str, ...] | None:
+    """`curated,wordnet` -> the configs, checked, each once, in KNOWN order; None stays None (the default)."""
+    if text is None:
+        return None
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
-        raise ExportError(f"--configs names no config; choose from {', '.join(CONFIGS)}")
+        raise ExportError(f"--configs names no config; choose from {', '.join(KNOWN)}")
     chosen = {check_config(n) for n in names}
-    return tuple(c for c in CONFIGS if c in chosen)
+    return tuple(c for c in KNOWN if c in chosen)
 
 
-def export_tasks(out: Path, configs: Sequence[str] = CONFIGS, dataset: Path | None = None) -> Export:
-    """Write `<out>/duality_pairs_<config>.yaml` per config and `<out>/duality_pairs.yaml` (the group)."""
-    configs = tuple(check_config(c) for c in configs)
+def export_tasks(out: Path, configs: Sequence[str] | None = None, dataset: Path | None = None) -> Export:
+    """Write `<out>/duality_pairs_<config>.yaml` per config and `<out>/duality_pairs.yaml` (the group).
+
+    Default configs: every one the local `dataset` folder holds, or the four of the hub's dataset.
+    """
+    if dataset is not None and not Path(dataset).is_dir():
+        raise DatasetError(f"no dataset folder {dataset}")
+    configs = tuple(check_config(c) for c in configs) if configs is not None else _default_configs(dataset)
     if not configs:
-        raise ExportError(f"no config to export; choose from {', '.join(CONFIGS)}")
+        where = f"dataset folder {dataset} holds no <config>/{SPLIT}.parquet" if dataset else "no config to export"
+        raise ExportError(f"{where}; the configs: {', '.join(KNOWN)}")
+    if dataset is None and USER_CONFIG in configs:
+        raise ExportError(f"config {USER_CONFIG!r} lives in a local dataset folder; pass it with --dataset")
     if dataset is not None:
-        if not Path(dataset).is_dir():
-            raise DatasetError(f"no dataset folder {dataset}")
         missing = [str(parquet_path(c, dataset)) for c in configs if not parquet_path(c, dataset).is_file()]
         if missing:
             raise DatasetError(f"dataset folder {dataset} lacks {', '.join(missing)}; export only the configs it has")
@@ -131,4 +158,10 @@ def export_tasks(out: Path, configs: Sequence[str] = CONFIGS, dataset: Path | No
     members = group_configs(configs)
     group = out / f"{GROUP}.yaml"
     group.write_text(group_yaml(members), encoding="utf-8")
-    return Export(out, tasks, group, members)
+    return Export(out, tasks, group, members, dataset)
+
+
+def _default_configs(dataset: Path | None) -> tuple[str, ...]:
+    if dataset is None:
+        return CONFIGS
+    return tuple(c for c in KNOWN if parquet_path(c, dataset).is_file())
