@@ -22,8 +22,9 @@ ALLOWED = {
     "evaluation": {"errors", "provenance", "results", "data"},
     "leaderboard": {"errors", "results", "data"},
     "analysis": {"errors", "provenance", "data", "evaluation"},
+    "circuits": {"errors", "provenance", "data", "evaluation", "analysis"},
 }
-LAZY_OK = {"duality_bench.cli", "duality_bench"}  # keep `--help` and `import duality_bench` free of torch
+LAZY_OK = {"duality_bench.cli.commands", "duality_bench"}  # keep `--help` and `import duality_bench` free of torch
 
 
 def modules() -> dict[str, Path]:

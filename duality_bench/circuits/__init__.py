@@ -1,0 +1,45 @@
+"""Circuit discovery on the graph of heads and MLPs (MIB's edges): EAP, EAP-IG and exact edge
+scores, top-n circuits with their faithfulness curves (CPR, CMD), MIB JSON circuit files.
+
+One entry call, `find_circuit(model, CircuitConfig(...))`, returns a `CircuitResult` and, with
+`out` set, writes report.md, circuit.json, scores.npy and two figures. The pieces are public:
+`build_graph`, `cache_batch`, `score_edges`, `faithfulness_curve`, `read_mib_json`.
+
+Modules, each importing only those above it: `graph`, `decomposition` (a pass in which every
+node input reads its own residual copy), `scoring`, `faithfulness`, `files`, `figures`,
+`report`, `pipeline`. Of the rest of the package it imports `errors`, `provenance`, `data`,
+`evaluation.models` and `analysis` (adapters, prompt batches, item selection).
+"""
+
+from __future__ import annotations
+
+from duality_bench.circuits.decomposition import GraphRun, run_graph
+from duality_bench.circuits.faithfulness import FRACTIONS, Curve, area_under, faithfulness_curve, top_edges
+from duality_bench.circuits.files import CircuitFile, read_mib_json, write_mib_json
+from duality_bench.circuits.graph import Graph, build_graph
+from duality_bench.circuits.pipeline import CircuitConfig, CircuitResult, find_circuit, spearman
+from duality_bench.circuits.scoring import METHODS, BatchCache, cache_batch, node_scores, score_edges
+
+__all__ = [
+    "FRACTIONS",
+    "METHODS",
+    "BatchCache",
+    "CircuitConfig",
+    "CircuitFile",
+    "CircuitResult",
+    "Curve",
+    "Graph",
+    "GraphRun",
+    "area_under",
+    "build_graph",
+    "cache_batch",
+    "faithfulness_curve",
+    "find_circuit",
+    "node_scores",
+    "read_mib_json",
+    "run_graph",
+    "score_edges",
+    "spearman",
+    "top_edges",
+    "write_mib_json",
+]

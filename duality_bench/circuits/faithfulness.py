@@ -1,0 +1,117 @@
+"""Circuits from edge scores, and how faithful they are (MIB's CPR and CMD).
+
+A circuit of n edges is the top n by score: by signed score for CPR (the edges that most help
+the clean answer), by absolute score for CMD. Its faithfulness is
+
+    f = (LD_circuit - LD_corrupted) / (LD_clean - LD_corrupted),
+
+each LD the mean over items, where LD_circuit is the clean run with every edge outside the
+circuit patched to the corrupted run's value. CPR is the area under f over the edge fractions,
+CMD the area under |1 - f|: trapezoids between consecutive listed fractions, the fraction axis
+in [0, 1] units (0.1% is 0.001), starting at the first listed fraction (no point at 0).
+With the default fractions the axis spans 0.001..1, so a perfect CMD is 0 and CPR at most 0.999.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from duality_bench.analysis.components import Adapter
+from duality_bench.circuits.graph import Graph
+from duality_bench.circuits.scoring import BatchCache, patched_ld
+from duality_bench.errors import DualityBenchError
+
+FRACTIONS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)  # percent of the edges
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Faithfulness of the top-n circuits, one point per edge fraction."""
+
+    absolute: bool  # circuits by |score| (CMD) or by score (CPR)
+    percents: tuple[float, ...]
+    n_edges: tuple[int, ...]
+    ld: tuple[float, ...]  # mean LD of each circuit
+    faithfulness: tuple[float, ...]
+
+    @property
+    def area(self) -> float:
+        """CPR (area under f) for a signed curve, CMD (area under |1 - f|) for an absolute one."""
+        y = np.abs(1 - np.array(self.faithfulness)) if self.absolute else np.array(self.faithfulness)
+        return area_under(self.percents, y)
+
+
+def check_fractions(percents: Sequence[float]) -> tuple[float, ...]:
+    for p in percents:
+        if not 0 < p <= 100:
+            raise DualityBenchError(f"edge fraction {p:g}% is outside (0, 100]; give percents such as 0.1,1,10,100")
+    if not percents:
+        raise DualityBenchError("give at least one edge fraction, in percent, such as 0.1,1,10,100")
+    return tuple(sorted(set(float(p) for p in percents)))
+
+
+def area_under(percents: Sequence[float], values: Sequence[float]) -> float:
+    """Trapezoid rule over the fraction axis in [0, 1] units; 0 for a single point."""
+    x, y = np.asarray(percents, dtype=float) / 100, np.asarray(values, dtype=float)
+    return float(((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2).sum())
+
+
+def edge_count(n_edges: int, percent: float) -> int:
+    return max(1, min(n_edges, round(n_edges * percent / 100)))
+
+
+def top_edges(scores: np.ndarray, n: int, absolute: bool) -> np.ndarray:
+    """Boolean [n_edges]: the n edges of highest score (or |score|); ties by edge order."""
+    key = np.abs(scores) if absolute else scores
+    keep = np.zeros(len(scores), dtype=bool)
+    keep[np.argsort(-key, kind="stable")[:n]] = True
+    return keep
+
+
+def drop_matrix(graph: Graph, keep: np.ndarray) -> torch.Tensor:
+    """[upstream, downstream]: 1 for every edge outside the circuit `keep` [n_edges]."""
+    us, vs = graph.edge_index()
+    drop = torch.zeros(len(graph.upstream), len(graph.downstream))
+    drop[us[~keep], vs[~keep]] = 1
+    return drop
+
+
+def circuit_ld(adapter: Adapter, graph: Graph, caches: Sequence[BatchCache], keep: np.ndarray) -> float:
+    """Mean LD over items of the clean runs with every edge outside `keep` patched."""
+    drop = drop_matrix(graph, keep)
+    total = sum(float(patched_ld(adapter, graph, c, drop).sum()) for c in caches)
+    return total / sum(len(c.batch) for c in caches)
+
+
+def mean_lds(caches: Sequence[BatchCache]) -> tuple[float, float]:
+    """(mean LD_clean, mean LD_corrupted) over every item."""
+    n = sum(len(c.batch) for c in caches)
+    return sum(float(c.ld_clean.sum()) for c in caches) / n, sum(float(c.ld_corrupted.sum()) for c in caches) / n
+
+
+def faithfulness_curve(
+    adapter: Adapter,
+    graph: Graph,
+    caches: Sequence[BatchCache],
+    scores: np.ndarray,
+    *,
+    absolute: bool,
+    percents: Sequence[float] = FRACTIONS,
+) -> Curve:
+    clean, corrupted = mean_lds(caches)
+    counts, lds = [], []
+    for p in percents:
+        n = edge_count(graph.n_edges, p)
+        counts.append(n)
+        lds.append(circuit_ld(adapter, graph, caches, top_edges(scores, n, absolute)))
+    faith = tuple((ld - corrupted) / (clean - corrupted) for ld in lds)
+    return Curve(absolute, tuple(percents), tuple(counts), tuple(lds), faith)
+
+
+def smallest_reaching(curve: Curve, level: float = 0.8) -> int | None:
+    """Index of the first point whose faithfulness reaches `level`, or None."""
+    return next((i for i, f in enumerate(curve.faithfulness) if f >= level), None)
