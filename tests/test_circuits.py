@@ -321,6 +321,9 @@ def test_cli_writes_the_circuit_files(tiny_gpt2_dir, tmp_path, capsys):
     assert "CPR" in capsys.readouterr().out
     back = read_mib_json(out / "circuit.json")
     assert np.allclose(back.scores, np.load(out / "scores.npy"))
+    greedy = tmp_path / "greedy"
+    assert main(["circuit", str(tiny_gpt2_dir), "--limit", "4", "--greedy", "--no-figures", "--out", str(greedy)]) == 0
+    assert "grown back from the logits (greedy)" in (greedy / "report.md").read_text()
 
 
 @pytest.mark.parametrize(
@@ -384,3 +387,25 @@ def test_exact_patching_of_a_large_graph_is_refused_in_one_line(tiny_gpt2_dir, t
     lines = [line for line in err.splitlines() if line.startswith("error")]
     assert len(lines) == 1 and "patches each of the" in lines[0] and "--exact-nodes" in lines[0]
     assert not any(tmp_path.iterdir())
+
+
+def test_greedy_circuits_reach_the_logits_and_grow_to_the_whole_graph():
+    from duality_bench.circuits import greedy_edges
+
+    graph = build_graph(3, 2)
+    scores = np.random.default_rng(0).normal(size=graph.n_edges)
+    us, vs = graph.edge_index()
+    owner = {}  # downstream input -> the upstream node that reads through it
+    for layer in range(3):
+        for offset in range(6):
+            owner[graph.down_slice(layer).start + offset] = graph.up_index(layer, offset % 2)
+        owner[graph.mlp_down(layer)] = graph.up_index(layer)
+    for n in (1, 5, 17):
+        keep = greedy_edges(graph, scores, n, absolute=False)
+        assert keep.sum() == n
+        sources = {int(us[e]) for e in np.nonzero(keep)[0]}
+        for e in np.nonzero(keep)[0]:  # every edge ends at the logits or at a node the circuit uses
+            assert vs[e] == graph.logits_down or owner[int(vs[e])] in sources
+    best_into_logits = max((e for e in range(graph.n_edges) if vs[e] == graph.logits_down), key=lambda e: scores[e])
+    assert np.nonzero(greedy_edges(graph, scores, 1, absolute=False))[0].tolist() == [best_into_logits]
+    assert greedy_edges(graph, scores, graph.n_edges, absolute=True).all()

@@ -14,7 +14,15 @@ node input reads its own residual copy), `scoring`, `faithfulness`, `files`, `fi
 from __future__ import annotations
 
 from duality_bench.circuits.decomposition import GraphRun, run_graph
-from duality_bench.circuits.faithfulness import FRACTIONS, Curve, area_under, faithfulness_curve, top_edges
+from duality_bench.circuits.faithfulness import (
+    FRACTIONS,
+    Curve,
+    area_under,
+    faithfulness_curve,
+    greedy_edges,
+    select_edges,
+    top_edges,
+)
 from duality_bench.circuits.files import CircuitFile, read_mib_json, write_mib_json
 from duality_bench.circuits.graph import Graph, build_graph
 from duality_bench.circuits.pipeline import CircuitConfig, CircuitResult, find_circuit, spearman
@@ -40,6 +48,8 @@ __all__ = [
     "run_graph",
     "score_edges",
     "spearman",
+    "greedy_edges",
+    "select_edges",
     "top_edges",
     "write_mib_json",
 ]

@@ -14,6 +14,7 @@ With the default fractions the axis spans 0.001..1, so a perfect CMD is 0 and CP
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -72,6 +73,47 @@ def top_edges(scores: np.ndarray, n: int, absolute: bool) -> np.ndarray:
     return keep
 
 
+def select_edges(graph: Graph, scores: np.ndarray, n: int, absolute: bool, greedy: bool = False) -> np.ndarray:
+    """The circuit of n edges: the top n by score, or MIB's greedy selection."""
+    return greedy_edges(graph, scores, n, absolute) if greedy else top_edges(scores, n, absolute)
+
+
+def greedy_edges(graph: Graph, scores: np.ndarray, n: int, absolute: bool) -> np.ndarray:
+    """MIB's greedy selection: grow the circuit back from the logits, each time adding the best
+    edge into a node already in it, so that every chosen edge reaches the logits."""
+    key = np.abs(scores) if absolute else scores
+    us, vs = graph.edge_index()
+    into: dict[int, list[int]] = {}  # downstream input -> its edges
+    for e, v in enumerate(vs):
+        into.setdefault(int(v), []).append(e)
+    inputs = _inputs_of_nodes(graph)
+    keep = np.zeros(len(scores), dtype=bool)
+    frontier = [(-key[e], e) for e in into.get(graph.logits_down, [])]
+    heapq.heapify(frontier)
+    reached = set()
+    while frontier and keep.sum() < n:
+        _, e = heapq.heappop(frontier)
+        keep[e] = True
+        u = int(us[e])
+        if u not in reached:  # its own inputs become candidates
+            reached.add(u)
+            for d in inputs.get(u, ()):
+                for e2 in into.get(d, ()):
+                    heapq.heappush(frontier, (-key[e2], e2))
+    return keep
+
+
+def _inputs_of_nodes(graph: Graph) -> dict[int, list[int]]:
+    """Upstream node index -> the downstream inputs it reads through (a head's q, k, v; an MLP's input)."""
+    inputs: dict[int, list[int]] = {}
+    for layer in range(graph.n_layers):
+        block = graph.down_slice(layer)
+        for offset in range(3 * graph.n_heads):
+            inputs.setdefault(graph.up_index(layer, offset % graph.n_heads), []).append(block.start + offset)
+        inputs[graph.up_index(layer)] = [graph.mlp_down(layer)]
+    return inputs
+
+
 def drop_matrix(graph: Graph, keep: np.ndarray) -> torch.Tensor:
     """[upstream, downstream]: 1 for every edge outside the circuit `keep` [n_edges]."""
     us, vs = graph.edge_index()
@@ -101,13 +143,14 @@ def faithfulness_curve(
     *,
     absolute: bool,
     percents: Sequence[float] = FRACTIONS,
+    greedy: bool = False,
 ) -> Curve:
     clean, corrupted = mean_lds(caches)
     counts, lds = [], []
     for p in percents:
         n = edge_count(graph.n_edges, p)
         counts.append(n)
-        lds.append(circuit_ld(adapter, graph, caches, top_edges(scores, n, absolute)))
+        lds.append(circuit_ld(adapter, graph, caches, select_edges(graph, scores, n, absolute, greedy)))
     faith = tuple((ld - corrupted) / (clean - corrupted) for ld in lds)
     return Curve(absolute, tuple(percents), tuple(counts), tuple(lds), faith)
 

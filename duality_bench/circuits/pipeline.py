@@ -20,8 +20,8 @@ from duality_bench.circuits.faithfulness import (
     check_fractions,
     faithfulness_curve,
     mean_lds,
+    select_edges,
     smallest_reaching,
-    top_edges,
 )
 from duality_bench.circuits.graph import Graph, build_graph
 from duality_bench.circuits.report import write_outputs
@@ -44,6 +44,7 @@ class CircuitConfig:
     fractions: tuple[float, ...] = FRACTIONS  # edge fractions in percent, each in (0, 100]
     level: float = 0.8  # the faithfulness the reported smallest circuit reaches
     exact_nodes: bool = False  # also patch every node exactly and correlate with the method's node scores
+    greedy: bool = False  # circuits grown back from the logits (MIB's greedy selection), not the top n edges
     items_per_batch: int = 24
     out: Path | None = None  # report.md, curve.png, circuit.png, circuit.json, scores.npy
     figures: bool = True
@@ -112,8 +113,8 @@ def find_circuit(
     scores = score_edges(adapter, graph, caches, config.method, config.steps)
     seconds["scores"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    cpr = faithfulness_curve(adapter, graph, caches, scores, absolute=False, percents=percents)
-    cmd = faithfulness_curve(adapter, graph, caches, scores, absolute=True, percents=percents)
+    cpr = faithfulness_curve(adapter, graph, caches, scores, absolute=False, percents=percents, greedy=config.greedy)
+    cmd = faithfulness_curve(adapter, graph, caches, scores, absolute=True, percents=percents, greedy=config.greedy)
     seconds["faithfulness"] = time.perf_counter() - clock
     at = smallest_reaching(cpr, config.level)
     nodes = node_scores(adapter, graph, caches, scores)
@@ -133,7 +134,7 @@ def find_circuit(
         cmd_curve=cmd,
         ld_clean=ld_clean,
         ld_corrupted=ld_corrupted,
-        keep=top_edges(scores, cpr.n_edges[at] if at is not None else graph.n_edges, absolute=False),
+        keep=select_edges(graph, scores, cpr.n_edges[at] if at is not None else graph.n_edges, False, config.greedy),
         nodes=nodes,
         exact_nodes=exact,
         spearman=rho,

@@ -82,7 +82,8 @@ def markdown(result: Any) -> str:
         "q/k/v inputs per query head).",
         "",
         f"**CPR {result.cpr:.4f}**, **CMD {result.cmd:.4f}**"
-        + (f", EAP-IG steps {cfg['steps']}" if cfg["method"] == "eap-ig" else ""),
+        + (f", EAP-IG steps {cfg['steps']}" if cfg["method"] == "eap-ig" else "")
+        + ("; circuits grown back from the logits (greedy)" if cfg.get("greedy") else "; circuits are the top edges"),
         "",
         f"Smallest circuit reaching faithfulness {level}: "
         + (f"{reached[0]:g}% of the edges ({n_keep} edges, {len(inside)} heads and MLPs)." if reached else "none."),

@@ -209,9 +209,19 @@ def circuit(args: argparse.Namespace) -> int:
     name = args.model.rstrip("/").replace("\\", "/").split("/")[-1]
     pairs = () if args.pairs == "all" else tuple(x.strip() for x in args.pairs.split(",") if x.strip())
     out = args.out or Path("results") / "circuits" / name
-    config = CircuitConfig(pairs=pairs, method=args.method, steps=args.steps, fractions=fractions, limit=args.limit,
-                           exact_nodes=args.exact_nodes, out=out, figures=not args.no_figures, device=args.device,
-                           dtype=args.dtype)  # fmt: skip
+    config = CircuitConfig(
+        pairs=pairs,
+        method=args.method,
+        steps=args.steps,
+        fractions=fractions,
+        limit=args.limit,
+        exact_nodes=args.exact_nodes,
+        greedy=args.greedy,
+        out=out,
+        figures=not args.no_figures,
+        device=args.device,
+        dtype=args.dtype,
+    )
     result = find_circuit(args.model, config)
     print(f"{len(result.items)} prompt pairs, {result.graph.n_edges} edges: CPR {result.cpr:.4f}, CMD {result.cmd:.4f}")
     print(f"wrote {out}/")

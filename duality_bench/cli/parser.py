@@ -158,6 +158,7 @@ def _add_circuit(sub: Any) -> None:
     p.add_argument("--fractions", default="0.1,0.2,0.5,1,2,5,10,20,50,100", help="edge percents, each in (0, 100]")
     p.add_argument("--limit", type=int, help="only the first N items")
     p.add_argument("--exact-nodes", action="store_true", help="also patch each node; Spearman vs node scores")
+    p.add_argument("--greedy", action="store_true", help="grow circuits back from the logits (MIB's greedy variant)")
     p.add_argument("--out", type=Path, help="output folder (default: results/circuits/<model>)")
     p.add_argument("--no-figures", action="store_true", help="skip curve.png and circuit.png")
     p.add_argument("--dtype", default="float32", choices=("auto", "float32", "bfloat16", "float16"))
