@@ -201,7 +201,7 @@ def test_a_sweep_passes_over_a_model_whatever_it_raises(monkeypatch, tmp_path: P
     from duality_bench.evaluation.run import EvalConfig
     from duality_bench.results import load_result
 
-    def fake(spec, config):
+    def fake(spec, config, **kwargs):
         if spec == "bad":
             raise RuntimeError("CUDA error: device-side assert")
         return load_result(GOOD_RESULT)

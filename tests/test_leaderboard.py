@@ -433,6 +433,12 @@ def check_quiet(driver) -> None:
     assert [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")] == []
 
 
+def wait_for_rows(driver, css: str) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 10).until(lambda d: cells(d, css))
+
+
 def choose(driver, css: str, value: object) -> None:
     from selenium.webdriver.support.ui import Select
 
@@ -509,6 +515,7 @@ def test_drill_down_in_chromium(board_dir: Path, browser) -> None:
     assert cells(browser, f"{view} .drill-pair-table") == []  # drawn when opened
     browser.find_element("css selector", f"{view} .drill-pairs summary").click()
     pairs = results[HOSTILE].breakdowns["pair"]
+    wait_for_rows(browser, f"{view} .drill-pair-table")  # drawn on the details' toggle event
     assert cells(browser, f"{view} .drill-pair-table") == [breakdown_cells(p, pairs[p]) for p in sorted(pairs)]
     browser.find_element("css selector", f"{view} .pair-filter").send_keys("left")
     count = browser.find_element("css selector", f"{view} .pair-count").text

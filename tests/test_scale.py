@@ -79,7 +79,7 @@ def test_sweep_goes_past_a_bad_model_and_skips_finished_ones(tiny_gpt2_dir, tiny
     assert main(argv) == 1
     captured = capsys.readouterr()
     assert "error: smollm2-135: unknown model 'smollm2-135'; did you mean smollm2-135m?" in captured.err
-    written = sorted(p.parent.name for p in tmp_path.glob("*/curated.json"))
+    written = sorted(p.parent.parent.name for p in tmp_path.glob("*/default/curated.json"))
     assert written == sorted([tiny_gpt2_dir.name, tiny_llama_dir.name])
     assert "failed" in captured.out and captured.out.count("done") == 2
 
