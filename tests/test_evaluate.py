@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -100,6 +102,11 @@ def test_results_file_carries_provenance(tiny_gpt2_dir, tmp_path, curated_items)
     result = _run(str(tiny_gpt2_dir), tmp_path, curated_items[:40])
     saved = load_result(tmp_path / "r.json")
     assert saved == result  # every field survives the round trip (scores stay in the items file)
+    import pandas as pd
+
+    flat = pd.json_normalize(json.loads((tmp_path / "r.json").read_text()))  # one row, dotted columns
+    assert flat.loc[0, "format"] == 2 and flat.loc[0, "metrics.duality_score"] == result.metrics.duality_score
+    assert flat.loc[0, "options.dataset"] == "all" and flat.loc[0, "model.n_params"] == result.model.n_params
     assert saved.model.n_params == result.model.n_params > 0
     assert saved.model.dtype == "float32" and saved.dataset.items_sha256
     header, scores = read_items_file(items_path(tmp_path / "r.json"))
