@@ -36,18 +36,10 @@ from pathlib import Path
 
 import torch
 
+from duality_bench.evaluation.baselines import save_random_gpt2
+
 REPO = Path(__file__).resolve().parent.parent
 GPT2_TOKENIZER = REPO / "data" / "gpt2-tokenizer"
-
-
-def random_gpt2(folder: Path) -> str:
-    """GPT-2 Small's architecture with random weights and GPT-2's real tokenizer: its exact cost."""
-    from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
-
-    torch.manual_seed(0)
-    GPT2LMHeadModel(GPT2Config()).save_pretrained(folder)
-    GPT2TokenizerFast.from_pretrained(GPT2_TOKENIZER).save_pretrained(folder)
-    return str(folder)
 
 
 def one_at_a_time(loaded, prepared) -> None:
@@ -193,7 +185,7 @@ def main() -> None:
     from duality_bench.evaluation.models import load_model
 
     tmp = Path(tempfile.mkdtemp())
-    spec = random_gpt2(tmp / "gpt2-random") if args.model == "gpt2-random" else args.model
+    spec = str(save_random_gpt2(tmp / "gpt2-random", GPT2_TOKENIZER)) if args.model == "gpt2-random" else args.model
     loaded = load_model(spec, device=args.device, dtype=args.dtype)
     device = torch.cuda.get_device_name() if loaded.device == "cuda" else f"cpu ({torch.get_num_threads()} threads)"
     what = f"{loaded.id} ({loaded.n_params / 1e6:.0f}M, {loaded.dtype})"

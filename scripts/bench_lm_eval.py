@@ -22,19 +22,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from duality_bench.evaluation.baselines import save_random_gpt2
+
 REPO = Path(__file__).resolve().parent.parent
 GPT2_TOKENIZER = REPO / "data" / "gpt2-tokenizer"
-
-
-def random_gpt2(folder: Path) -> str:
-    """GPT-2 Small's architecture with random weights and GPT-2's real tokenizer: its exact cost."""
-    import torch
-    from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
-
-    torch.manual_seed(0)
-    GPT2LMHeadModel(GPT2Config()).save_pretrained(folder)
-    GPT2TokenizerFast.from_pretrained(GPT2_TOKENIZER).save_pretrained(folder)
-    return str(folder)
 
 
 def run_lm_eval(folder: str, tasks: Path, task: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -118,7 +109,11 @@ def main() -> None:
     from duality_bench.evaluation.models import resolve
 
     tmp = Path(tempfile.mkdtemp())
-    folder = random_gpt2(tmp / "gpt2-random") if args.model == "gpt2-random" else resolve(args.model)[0]
+    folder = (
+        str(save_random_gpt2(tmp / "gpt2-random", GPT2_TOKENIZER))
+        if args.model == "gpt2-random"
+        else resolve(args.model)[0]
+    )
     items = load_items(args.config)[: args.items]
     (tmp / "ds" / args.config).mkdir(parents=True)
     write_parquet(items, tmp / "ds" / args.config / "test.parquet")

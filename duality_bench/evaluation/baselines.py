@@ -43,8 +43,9 @@ ROWS = ("frequency", "copy", "chance")
 FLOOR = 1e-9  # frequency of a word wordfreq does not know (its lists stop near 1e-8)
 
 
-def chance_baseline(config: str, out: Path, tokenizer_dir: Path = GPT2_TOKENIZER, seed: int = SEED) -> Path:
-    """Evaluate a random-weight GPT-2 Small with GPT-2's tokenizer; return the results file."""
+def save_random_gpt2(folder: str | Path, tokenizer_dir: Path = GPT2_TOKENIZER, seed: int = SEED) -> Path:
+    """GPT-2 Small's architecture (`GPT2Config()`) with random weights from `seed` and GPT-2's
+    real tokenizer, saved as a model folder: chance, and GPT-2 Small's exact cost."""
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
 
@@ -53,14 +54,18 @@ def chance_baseline(config: str, out: Path, tokenizer_dir: Path = GPT2_TOKENIZER
             f"no GPT-2 tokenizer folder at {tokenizer_dir} (vocab.json + merges.txt); pass --tokenizer"
         )
     torch.manual_seed(seed)
-    model = GPT2LMHeadModel(GPT2Config())
-    tokenizer = GPT2TokenizerFast.from_pretrained(tokenizer_dir)
+    GPT2LMHeadModel(GPT2Config()).save_pretrained(folder)
+    GPT2TokenizerFast.from_pretrained(tokenizer_dir).save_pretrained(folder)
+    return Path(folder)
+
+
+def chance_baseline(config: str, out: Path, tokenizer_dir: Path = GPT2_TOKENIZER, seed: int = SEED) -> Path:
+    """Evaluate a random-weight GPT-2 Small with GPT-2's tokenizer; return the results file."""
+    import torch
+
     path = default_result_path(CHANCE_ID, config, out)
     with tempfile.TemporaryDirectory(prefix="random-gpt2-") as folder:
-        model.save_pretrained(folder)
-        tokenizer.save_pretrained(folder)
-        del model
-        loaded = load_model(folder, dtype="float32")
+        loaded = load_model(str(save_random_gpt2(folder, tokenizer_dir, seed)), dtype="float32")
         loaded = replace(
             loaded,
             id=CHANCE_ID,
