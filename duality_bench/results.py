@@ -359,6 +359,13 @@ def load_result(path: str | Path) -> RunResult:
         raise ResultsError(f"{path}: {e}") from None
 
 
+def unwritable_ancestor(folder: Path) -> Path | None:
+    """The nearest existing ancestor of `folder` (itself included) if files cannot be created
+    under it (not a folder, or not writable); None if they can."""
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    return None if existing.is_dir() and os.access(existing, os.W_OK) else existing
+
+
 def atomic_write(path: Path, text: str) -> None:
     """Write into a temporary sibling, then rename: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)

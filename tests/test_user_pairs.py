@@ -55,7 +55,11 @@ def test_unicode_words_and_json_antonym_sets_are_accepted(tmp_path: Path) -> Non
         ("p.csv", "a,c\nhot,cold\n", r"p\.csv:1: header must be a,b and any of category,pos"),
         ("p.csv", "a,b,category\nhot,cold,temperature\n", r"p\.csv:2: unknown category 'temperature'"),
         ("p.csv", "a,b,pos\nhot,cold,adj\n", r"p\.csv:2: unknown part of speech 'adj'"),
-        ("p.csv", "a,b,a_other_duals\nhot,cold,cold\n", r"p\.csv:2: 'hot' lists itself or 'cold'"),
+        (
+            "p.csv",
+            "a,b,a_other_duals\nhot,cold,cold\n",
+            r"p\.csv:2: 'hot' lists 'cold', its dual in this pair, among its other duals",
+        ),
         ("p.csv", "a,b\n", r"p\.csv: no pairs"),
         ("s.json", '{"input": "wet"}', r"s\.json: expected a JSON list"),
         ("s.json", '[{"input": "wet"}]', r"s\.json:entry 0: expected"),

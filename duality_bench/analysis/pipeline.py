@@ -20,7 +20,7 @@ from duality_bench.analysis.patching import SITES, check_sites, patch
 from duality_bench.analysis.recovery import recovery_per_item
 from duality_bench.analysis.report import write_outputs
 from duality_bench.analysis.trace import run_trace, tokenize_items
-from duality_bench.data.dataset import load_items
+from duality_bench.data.dataset import first_items, load_items
 from duality_bench.data.records import DIRECTIONS, PromptItem
 from duality_bench.errors import DualityBenchError
 from duality_bench.evaluation.models import load_model
@@ -106,10 +106,7 @@ def select_items(config: AnalysisConfig, items: Sequence[PromptItem] | None = No
     pool = [i for i in pool if i.direction in config.directions]
     if config.templates:
         pool = [i for i in pool if i.template_id in config.templates]
-    if config.limit is not None:
-        if config.limit < 1:
-            raise DualityBenchError(f"--limit must be at least 1, got {config.limit}")
-        pool = pool[: config.limit]
+    pool = first_items(pool, config.limit)
     if not pool:
         raise DualityBenchError("no dataset items match the chosen pairs, directions and templates")
     return pool

@@ -27,20 +27,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DualityBenchError, OSError, UnicodeError) as e:
         if args.debug:
             raise
-        print(f"error: {args.command}: {_one_line(e)}", file=sys.stderr)
+        print(f"error: {args.command}: {_message(e)}", file=sys.stderr)
         return 2
     except Exception as e:  # the safety net: a fault of ours, not of the input
         if args.debug:
             raise
         print(
-            f"error: {args.command}: internal fault ({type(e).__name__}: {_one_line(e)}); "
+            f"error: {args.command}: internal fault ({type(e).__name__}: {_message(e)}); "
             "rerun with --debug for the traceback",
             file=sys.stderr,
         )
         return 1
 
 
-def _one_line(e: BaseException) -> str:
+def _message(e: BaseException) -> str:
     if isinstance(e, OSError) and e.strerror:
         where = f" {e.filename}" if e.filename else ""
         return f"{e.strerror}:{where}"

@@ -92,6 +92,15 @@ def write_parquet(items: list[PromptItem], path: Path) -> None:
     pq.write_table(table, path, compression="zstd")
 
 
+def first_items(items: list[PromptItem], limit: int | None) -> list[PromptItem]:
+    """The first `limit` items (all of them when None): what `--limit` selects, everywhere."""
+    if limit is None:
+        return items
+    if limit < 1:
+        raise DatasetError(f"--limit must be at least 1, got {limit}")
+    return items[:limit]
+
+
 def items_digest(items: list[PromptItem]) -> str:
     """sha256 of the items themselves: what a run scored, whatever file they came from."""
     h = hashlib.sha256()

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from duality_bench.data.dataset import check_config, dataset_sha256, items_digest, load_items
+from duality_bench.data.dataset import check_config, dataset_sha256, first_items, items_digest, load_items
 from duality_bench.data.records import PromptItem
 from duality_bench.errors import DualityBenchError
 from duality_bench.evaluation.items import items_path, read_items_file, score_line, write_items_file
@@ -31,6 +31,7 @@ from duality_bench.results import (
     load_result,
     parse,
     save_result,
+    unwritable_ancestor,
 )
 
 # Bump when what a score means changes, so --resume never mixes scores of two scorers.
@@ -137,9 +138,9 @@ def check_output(out: Path, config: EvalConfig) -> None:
                 "choose another --output or pass --overwrite"
             ) from None
         raise DualityBenchError(f"{out} holds finished results; pass --resume to reuse them or --overwrite to redo")
-    folder = next(p for p in (out.parent, *out.parent.parents) if p.exists())
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise DualityBenchError(f"cannot write results under {folder}; choose another --output or --output-dir")
+    blocked = unwritable_ancestor(out.parent)
+    if blocked is not None:
+        raise DualityBenchError(f"cannot write results under {blocked}; choose another --output or --output-dir")
 
 
 def select(items: list[PromptItem], config: EvalConfig) -> list[PromptItem]:
@@ -152,10 +153,7 @@ def select(items: list[PromptItem], config: EvalConfig) -> list[PromptItem]:
                 f"unknown categories {unknown} in dataset config {config.dataset!r}; known: {', '.join(known)}"
             )
         items = [i for i in items if i.category in config.categories]
-    if config.limit is not None:
-        if config.limit < 1:
-            raise DualityBenchError(f"--limit must be at least 1, got {config.limit}")
-        items = items[: config.limit]
+    items = first_items(items, config.limit)
     if not items:
         raise DualityBenchError("no items selected; loosen --limit or the category filter")
     return items

@@ -29,14 +29,15 @@ class SweepRow:
 
 def read_models_file(path: str | Path) -> list[str]:
     """One model spec per line; blank lines and `#` comments are ignored."""
+    not_text = DualityBenchError(f"models file {path} is not text; list one model spec per line")
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as e:
         raise DualityBenchError(f"cannot read models file {path}: {e.strerror}") from None
     except UnicodeDecodeError:
-        text = "\0"
+        raise not_text from None
     if "\0" in text:
-        raise DualityBenchError(f"models file {path} is not text; list one model spec per line")
+        raise not_text
     lines = text.splitlines()
     specs = [line.split("#", 1)[0].strip() for line in lines]
     return [s for s in specs if s]

@@ -11,6 +11,7 @@ from pathlib import Path
 from duality_bench.leaderboard.entries import Leaderboard, LeaderboardError, collect, current_dataset, rank
 from duality_bench.leaderboard.markdown import render_markdown
 from duality_bench.leaderboard.page import render_html
+from duality_bench.results import unwritable_ancestor
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,9 @@ def check_out(out: Path) -> None:
     """The output folder exists or can be made, and can be written, before any work."""
     if out.exists() and not out.is_dir():
         raise LeaderboardError(f"--out {out} is a file; name a folder for LEADERBOARD.md and index.html")
-    folder = next(p for p in (out, *out.parents) if p.exists())
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise LeaderboardError(f"cannot write in {folder}; choose another --out")
+    blocked = unwritable_ancestor(out)
+    if blocked is not None:
+        raise LeaderboardError(f"cannot write in {blocked}; choose another --out")
 
 
 def _write_all(pages: dict[Path, str]) -> None:

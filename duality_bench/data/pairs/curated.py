@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
-from duality_bench.data.pairs.table import PairsError, check_words, read_rows
+from duality_bench.data.pairs.table import PairsError, check_words, other_duals, read_rows
 from duality_bench.data.records import DualPair
 
 COLUMNS = ("a", "b", "category", "pos", "a_other_duals", "b_other_duals", "note")
@@ -33,16 +33,6 @@ def read_curated(path: str | Path, categories: Iterable[str] | None = None) -> l
             warnings.warn(f"{where}: duplicate pair {a}/{b} (first on line {first}); keeping the first", stacklevel=2)
             continue
         seen[key] = where
-        a_others, b_others = _other_duals(where, a, b, a_other), _other_duals(where, b, a, b_other)
+        a_others, b_others = other_duals(where, a, b, a_other), other_duals(where, b, a, b_other)
         pairs.append(DualPair(a, b, category, "curated", pos, a_others, b_others))
     return pairs
-
-
-def _other_duals(where: str, word: str, dual: str, cell: str) -> tuple[str, ...]:
-    """The `;`-separated other duals of `word`: neither the word itself nor its dual in this pair."""
-    others = tuple(w.strip() for w in cell.split(";") if w.strip())
-    for other in others:
-        if other.lower() in (word.lower(), dual.lower()):
-            what = "itself" if other.lower() == word.lower() else f"{dual!r}, its dual in this pair"
-            raise PairsError(f"{where}: {word!r} lists {what} among its other duals; list only other words")
-    return others

@@ -70,6 +70,16 @@ def check_words(where: str, a: str, b: str) -> frozenset[str]:
     return frozenset((a.lower(), b.lower()))
 
 
+def other_duals(where: str, word: str, dual: str, cell: str) -> tuple[str, ...]:
+    """The `;`-separated other duals of `word`: neither the word itself nor its dual in this pair."""
+    others = tuple(w.strip() for w in cell.split(";") if w.strip())
+    for other in others:
+        if other.lower() in (word.lower(), dual.lower()):
+            what = "itself" if other.lower() == word.lower() else f"{dual!r}, its dual in this pair,"
+            raise PairsError(f"{where}: {word!r} lists {what} among its other duals; list only other words")
+    return others
+
+
 def read_text(path: Path, what: str) -> str:
     """The file as text: not binary, UTF-8 (a byte-order mark is dropped)."""
     try:

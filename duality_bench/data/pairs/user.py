@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 
 from duality_bench.data.pairs.curated import POS
-from duality_bench.data.pairs.table import PairsError, check_words, read_records, read_text
+from duality_bench.data.pairs.table import PairsError, check_words, other_duals, read_records, read_text
 from duality_bench.data.records import DualPair
 
 COLUMNS = ("a", "b", "category", "pos", "a_other_duals", "b_other_duals", "note")
@@ -44,7 +44,7 @@ def read_user_pairs(path: str | Path, categories: tuple[str, ...] = ()) -> list[
             continue
         seen[key] = where.rsplit(":", 1)[-1]
         others = tuple(
-            _others(where, w, d, row.get(f"{side}_other_duals", "")) for w, d, side in ((a, b, "a"), (b, a, "b"))
+            other_duals(where, w, d, row.get(f"{side}_other_duals", "")) for w, d, side in ((a, b, "a"), (b, a, "b"))
         )
         pairs.append(DualPair(a, b, category, "user", pos, *others))
     if not pairs:
@@ -66,10 +66,3 @@ def _json_rows(path: Path) -> list[tuple[str, dict[str, str]]]:
             raise PairsError(f'{where}: expected {{"input": "word", "output": "its dual"}}, found {str(entry)[:60]}')
         rows.append((where, {"a": entry["input"].strip(), "b": entry["output"].strip()}))
     return rows
-
-
-def _others(where: str, word: str, dual: str, cell: str) -> tuple[str, ...]:
-    others = tuple(w.strip() for w in cell.split(";") if w.strip())
-    if any(o.lower() in (word.lower(), dual.lower()) for o in others):
-        raise PairsError(f"{where}: {word!r} lists itself or {dual!r} among its other duals; list only other words")
-    return others
