@@ -17,7 +17,9 @@ import pytest
 from duality_bench.cli import main
 from duality_bench.data.build import build_dataset
 from duality_bench.data.dataset import CONFIGS, DATASET_NAME, BuildConfig, load, load_items
+from duality_bench.data.foils import MAX_ZIPF_GAP
 from duality_bench.data.pairs.curated import read_curated
+from duality_bench.data.pairs.tags import zipf
 from duality_bench.data.records import DualPair, PromptItem
 from duality_bench.data.templates import (
     TEMPLATES,
@@ -215,16 +217,98 @@ def test_packaged_loader_and_counts():
 
 @pytest.mark.parametrize("config", CONFIGS)
 def test_one_prompt_one_target_no_duplicates_and_a_fair_control(config):
-    import re
-
     items = load_items(config)
     assert max(Counter(i.prompt for i in items).values()) == 1
     assert len({i.id for i in items}) == len(items)
     assert len({(i.pair_id, i.template_id, i.direction) for i in items}) == len(items)
+    # a control lies in the frequency window, or there is none: only the most frequent targets (up, in,
+    # you, I: Zipf 6.5-7.5) lack one, since no word outside their curated slot is that frequent
+    assert sum(not i.control for i in items if i.source == "curated") <= 0.02 * len(items)
     for i in items:
-        words = {w.lower() for w in re.findall(r"[A-Za-z]+", i.prompt)}
-        assert i.control and i.control.lower() not in words, i
-        assert i.control not in (i.cue, i.target, *i.other_duals, *i.target_other_duals), i
+        if i.control:
+            assert abs(zipf(i.control) - zipf(i.target)) <= MAX_ZIPF_GAP + 1e-9, i
+
+
+@pytest.fixture(scope="module")
+def word_facts():
+    """Every word's duals (all tables), WordNet relatives and curated category, read independently."""
+    from duality_bench.data.pairs.senses import read_relations
+    from duality_bench.data.pairs.wordnet import read_wordnet
+
+    curated = read_curated(DATA_DIR / "curated_pairs.csv")
+    pairs = curated + read_wordnet(DATA_DIR / "wordnet_pairs.csv")
+    duals: dict[str, set[str]] = {}
+    for p in pairs:
+        duals.setdefault(p.a.lower(), set()).update([p.b.lower(), *(w.lower() for w in p.a_other_duals)])
+        duals.setdefault(p.b.lower(), set()).update([p.a.lower(), *(w.lower() for w in p.b_other_duals)])
+    family: dict[str, set[str]] = {}
+    for r in read_relations(DATA_DIR / "wordnet_relations.csv").values():
+        family.setdefault(r.word.lower(), set()).update(w.lower() for w in r.family)
+    category: dict[str, set[str]] = {}
+    for p in curated:
+        for w in (p.a, p.b):
+            category.setdefault(w.lower(), set()).add(p.category)
+    return duals, family, category
+
+
+def _inflection(word: str, other: str) -> bool:
+    w, o = word.lower(), other.lower()
+    forms = {o + e for e in ("s", "es", "ed", "d", "ing", "er", "est", "ly", "ward", "wards")}
+    return w in forms or o in {w + e for e in ("s", "es", "ed", "d", "ing", "er", "est", "ly", "ward", "wards")}
+
+
+@pytest.mark.parametrize("config", ["curated", "wordnet", "all"])
+def test_foils_are_no_answer(config, word_facts):
+    import re
+
+    duals, family, category = word_facts
+    pronoun_words = {w for w, cs in category.items() if any(c.startswith("pronoun_") for c in cs)}
+    n_related = 0
+    for i in load_items(config):
+        cue, target = i.cue.lower(), i.target.lower()
+        prompt_words = {w.lower() for w in re.findall(r"[A-Za-z]+", i.prompt + " " + i.corrupted_prompt)}
+        answers = {cue, target, *duals.get(cue, ()), *duals.get(target, ())}
+        answers |= {w.lower() for w in (*i.other_duals, *i.target_other_duals)}
+        for foil in filter(None, (i.control, i.related)):
+            f = foil.lower()
+            assert f not in answers and f not in prompt_words, (foil, i)
+            assert f not in family.get(target, set()), (foil, "a WordNet relative of the target", i)
+            assert not _inflection(f, cue) and not _inflection(f, target), (foil, i)
+        if i.control:
+            c = i.control.lower()
+            assert c not in family.get(cue, set()), (i.control, "a WordNet relative of the cue", i)
+            cats = category.get(cue, set()) | category.get(target, set())
+            assert not category.get(c, set()) & cats, (i.control, "from the cue's curated category", i)
+            if i.category.startswith("pronoun_"):
+                assert c not in pronoun_words, i
+        n_related += bool(i.related)
+    assert n_related > 0
+
+
+def test_all_keeps_every_item_of_its_source_config():
+    by_id = {i.id: i for c in ("curated", "wordnet") for i in load_items(c)}
+    combined = load_items("all")
+    assert all(by_id.get(i.id) == i for i in combined)
+    assert {i.id for i in combined} >= {i.id for i in load_items("curated")}
+
+
+def test_rare_sense_and_british_pairs_stay_out_of_the_core():
+    core, full = load_items("wordnet"), load_items("wordnet-full")
+    assert not any({"rare-sense", "british"} & set(i.tags) for i in core)
+    tagged = {i.pair_id for i in full if "rare-sense" in i.tags}
+    assert {"wn.a.geographic-magnetic", "wn.n.sink-source", "wn.a.full-thin"} <= tagged
+    assert "wn.v.maximise-minimise" in {i.pair_id for i in full if "british" in i.tags}
+    assert "wn.v.maximize-minimize" in {i.pair_id for i in core}
+
+
+def test_the_hand_audit_names_only_items_that_exist():
+    from duality_bench.data.audit import read_audit
+
+    entries = read_audit(DATA_DIR / "hand_audit.csv")
+    ids = {i.id for i in load_items("all")}
+    assert entries and all(e.id in ids for e in entries)
+    for group, least in (("curated", 40), ("wordnet", 60)):
+        assert sum(e.group == group for e in entries) >= least
 
 
 def test_a_cue_with_several_duals_has_one_item_per_template():
@@ -248,7 +332,7 @@ def test_the_wordnet_core_is_vetted():
 def test_few_shot_demonstrations_never_name_the_item_words():
     import re
 
-    from duality_bench.data.controls import dual_sets
+    from duality_bench.data.foils import dual_sets
     from duality_bench.data.pairs.wordnet import read_wordnet
 
     duals = dual_sets(read_curated(DATA_DIR / "curated_pairs.csv") + read_wordnet(DATA_DIR / "wordnet_pairs.csv"))

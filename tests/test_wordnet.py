@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from duality_bench.data.pairs.senses import rare_sense
 from duality_bench.data.pairs.table import PairsError
 from duality_bench.data.pairs.wordnet import (
-    COLUMNS,
     DEBIAN_WORDNET,
+    REQUIRED,
     WordNetError,
     WordNetRow,
     extract_pairs,
@@ -24,7 +25,7 @@ from duality_bench.data.pairs.wordnet import (
 from tests.need import need
 
 COMMITTED = Path(__file__).resolve().parents[1] / "data" / "wordnet_pairs.csv"
-HEADER = ",".join(COLUMNS)
+HEADER = ",".join(REQUIRED)
 
 
 def write(tmp_path: Path, *lines: str) -> Path:
@@ -153,5 +154,10 @@ def test_regenerated_table_is_byte_identical(tmp_path: Path) -> None:
     # WordNet 3.0 has 3556 distinct unordered antonym word pairs; kern/kern (kern.v.01 vs kern.v.02)
     # is the one with the same word twice, so the table holds 3555.
     assert len(rows) == 3555
-    assert Counter(r.pos for r in rows) == {"n": 992, "v": 461, "a": 1800, "r": 302}  # primary pos
+    # primary pos: the first of n, v, a, r that links common senses (high/low: a, not n)
+    assert Counter(r.pos for r in rows) == {"n": 983, "v": 461, "a": 1808, "r": 303}
+    by_words = {(r.a, r.b): r for r in rows}
+    assert by_words["high", "low"].pos == "a"
+    assert rare_sense(by_words["geographic", "magnetic"].counts_a, by_words["geographic", "magnetic"].counts_b)
+    assert not rare_sense(by_words["cold", "hot"].counts_a, by_words["cold", "hot"].counts_b)
     assert Counter(p for r in rows for p in r.all_pos) == {"n": 992, "v": 476, "a": 1834, "r": 325}

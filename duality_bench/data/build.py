@@ -1,5 +1,5 @@
 """Build the dataset folder from the pair tables: render every template in both directions,
-pick controls, write one parquet file per config, `sha256sums.txt` and the dataset card.
+pick foils, write one parquet file per config, `sha256sums.txt` and the dataset card.
 
 The folder is written into a temporary sibling and renamed into place only when everything
 succeeded, so a failed build leaves the previous one untouched.
@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from duality_bench.data.card import write_card
-from duality_bench.data.controls import add_controls, dual_sets, word_pool
 from duality_bench.data.dataset import (
     SPLIT,
     USER_CONFIG,
@@ -31,10 +30,12 @@ from duality_bench.data.dataset import (
     write_parquet,
 )
 from duality_bench.data.fewshot import FEW_SHOT_TEMPLATES, FewShotTemplate, demonstration_pool, render_few_shot
+from duality_bench.data.foils import add_foils, foil_context
 from duality_bench.data.pairs.curated import read_curated
-from duality_bench.data.pairs.tags import in_core_by_names, is_affix_pair, zipf
+from duality_bench.data.pairs.senses import near_rule, read_excluded, read_relations
+from duality_bench.data.pairs.tags import in_core_by_names, is_affix_pair, tag_pairs, zipf
 from duality_bench.data.pairs.user import read_user_pairs
-from duality_bench.data.pairs.wordnet import read_wordnet
+from duality_bench.data.pairs.wordnet import read_table, read_wordnet
 from duality_bench.data.records import DualPair, PromptItem
 from duality_bench.data.templates import TEMPLATES, Template, TemplateError, categories, check_template, render
 from duality_bench.data.vocabulary import load_tokenizer, report_tokenizer
@@ -65,6 +66,11 @@ def build_dataset(config: BuildConfig | None = None) -> BuildSummary:
         tags=Counter(t for p in pairs.get("wordnet-full", ()) for t in p.tags),
         sha256={},
         tokenizer_report=report,
+        foils={
+            name: (sum(bool(i.control) for i in its), sum(bool(i.related) for i in its))
+            for name, its in by_config.items()
+        },
+        near_sense_rule=((), ()) if config.pairs_path else sense_rule_margin(config),
     )
     with _replacing(out) as tmp:
         digests = {}
@@ -79,12 +85,22 @@ def build_dataset(config: BuildConfig | None = None) -> BuildSummary:
     return summary
 
 
+def sense_rule_margin(config: BuildConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The WordNet pairs closest to the sense rule on each side, among those the other core rules keep."""
+    rows = read_table(config.wordnet_path)
+    eligible = [in_core_by_names(tuple(n for n in t.names if n != "rare-sense"), t.zipf) for t in tag_pairs(rows)]
+    kept, dropped = near_rule(rows, eligible)
+    return tuple(kept), tuple(dropped)
+
+
 def read_pairs(config: BuildConfig) -> dict[str, list[DualPair]]:
     """The pairs of each dataset config."""
     for t in config.templates:
         check_template(t)
     curated = read_curated(config.curated_path, categories=categories(config.templates))
     full = read_wordnet(config.wordnet_path)
+    excluded = read_excluded(packaged_tables(config).excluded_path, ((p.a, p.b) for p in full))
+    full = [replace(p, tags=(*p.tags, "not-everyday")) if (p.a, p.b) in excluded else p for p in full]
     _check_named_pairs(config.templates, curated + full)
     core = [p for p in full if in_core_by_names(p.tags, p.zipf)]
     curated_words = {frozenset((p.a.lower(), p.b.lower())) for p in curated}
@@ -100,22 +116,38 @@ def read_pairs(config: BuildConfig) -> dict[str, list[DualPair]]:
 def render_configs(
     pairs: dict[str, list[DualPair]], config: BuildConfig, context: dict[str, list[DualPair]] | None = None
 ) -> dict[str, list[PromptItem]]:
-    """The items of each dataset config, with controls; no two items of a config share a prompt.
+    """The items of each dataset config, with foils; no two items of a config share a prompt.
 
     `context` (the curated, WordNet core and full pairs; default: `pairs` itself) gives the
-    few-shot demonstrations, the control words and every word's duals."""
+    few-shot demonstrations, the foils and every word's duals. `all` takes its items from
+    `curated` and `wordnet` unchanged: an item of `all` is the item of its source config."""
     context = context or pairs
     curated, core, full = context["curated"], context["wordnet"], context["wordnet-full"]
     user = [p for ps in pairs.values() for p in ps if p.source == "user"]
     freqs = word_frequencies(curated + full + user)
     demos = demonstration_pool(curated, is_affix_pair)
-    pool, duals = word_pool(curated + core, freqs), dual_sets(curated + full + user)
+    relations = read_relations(packaged_tables(config).relations_path)
+    foils = foil_context(curated + core, curated + full + user, freqs, relations)
+    rare_links = {frozenset((p.a, p.b)) for p in full if "rare-sense" in p.tags}
     by_config = {}
     for name, ps in pairs.items():
-        items = merge_duplicates(render_items(ps, config.templates, demos, config.few_shot, duals), freqs)
-        by_config[name] = add_controls(items, pool, duals, freqs)
+        if name == "all":
+            continue
+        items = merge_duplicates(render_items(ps, config.templates, demos, config.few_shot, foils.duals), freqs)
+        items = drop_lesser_duals(items, freqs, rare_links)
+        by_config[name] = add_foils(items, foils)
         check_unique_prompts(by_config[name], name)
-    return by_config
+    if "all" in pairs:
+        by_config["all"] = combine(by_config["curated"], by_config["wordnet"], {p.id for p in pairs["all"]})
+        check_unique_prompts(by_config["all"], "all")
+    return {name: by_config[name] for name in pairs}
+
+
+def combine(curated: list[PromptItem], core: list[PromptItem], pair_ids: set[str]) -> list[PromptItem]:
+    """`all`: every curated item, then the core's items of the pairs `all` holds whose prompt no
+    curated item has (a pair both tables hold, and a prompt both render, count once, as curated)."""
+    prompts = {i.prompt for i in curated}
+    return curated + [i for i in core if i.pair_id in pair_ids and i.prompt not in prompts]
 
 
 def user_items(path: str | Path, config: BuildConfig | None = None) -> list[PromptItem]:
@@ -129,7 +161,10 @@ def packaged_tables(config: BuildConfig) -> BuildConfig:
     """`config` with the package's own pair tables wherever its tables are not at hand (outside a checkout)."""
     curated = config.curated_path if Path(config.curated_path).is_file() else pair_table("curated_pairs.csv")
     wordnet = config.wordnet_path if Path(config.wordnet_path).is_file() else pair_table("wordnet_pairs.csv")
-    return replace(config, curated_path=curated, wordnet_path=wordnet)
+    relations = config.relations_path
+    relations = relations if Path(relations).is_file() else pair_table("wordnet_relations.csv")
+    excluded = config.excluded_path if Path(config.excluded_path).is_file() else pair_table("wordnet_excluded.csv")
+    return replace(config, curated_path=curated, wordnet_path=wordnet, relations_path=relations, excluded_path=excluded)
 
 
 def curated_categories(templates: tuple[Template, ...]) -> tuple[str, ...]:
@@ -165,7 +200,7 @@ def render_items(
     """Every applicable template for every pair, both directions; a pair with none is an error.
 
     Few-shot templates apply to every pair when `demos` (curated pairs per part of speech) is
-    given; `duals` (see `controls.dual_sets`) keeps every dual of an item's words out of them.
+    given; `duals` (see `foils.dual_sets`) keeps every dual of an item's words out of them.
     """
     items: list[PromptItem] = []
     seen: set[str] = set()
@@ -206,6 +241,20 @@ def merge_duplicates(items: list[PromptItem], zipf: dict[str, float]) -> list[Pr
             kept.append(replace(best, other_duals=best.other_duals + tuple(extra)) if extra else best)
         items = kept
     return items
+
+
+def drop_lesser_duals(
+    items: list[PromptItem], zipf: dict[str, float], rare_links: set[frozenset[str]]
+) -> list[PromptItem]:
+    """WordNet items whose cue has a more frequent single-word dual than the target, in a common
+    sense, go: in a config without that dual's pair (head/tail is rare-sense, head/rear is not),
+    "It was neither head nor" would otherwise expect "rear"."""
+
+    def lesser(item: PromptItem) -> bool:
+        others = (o for o in item.other_duals if " " not in o and frozenset((item.cue, o)) not in rare_links)
+        return any(zipf.get(o, 0.0) > zipf.get(item.target, 0.0) for o in others)
+
+    return [i for i in items if i.source != "wordnet" or not lesser(i)]
 
 
 def check_unique_prompts(items: list[PromptItem], config: str) -> None:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import fields
 from pathlib import Path
 
+from duality_bench.data import foils
+from duality_bench.data.audit import SEED as AUDIT_SEED
+from duality_bench.data.audit import VERDICTS, read_audit
 from duality_bench.data.card_text import (
     CITATION,
     CURATION,
@@ -26,8 +30,10 @@ from duality_bench.data.dataset import (
     BuildConfig,
     BuildSummary,
 )
+from duality_bench.data.pairs.senses import SENSE_RULE
 from duality_bench.data.pairs.tags import CORE_MIN_ZIPF, CORE_THRESHOLD_REASON
 from duality_bench.data.records import PromptItem
+from duality_bench.data.templates import REMOVED_TEMPLATES
 from duality_bench.results import ResultsError, RunResult, load_result
 
 
@@ -109,8 +115,11 @@ def render_card(summary: BuildSummary, config: BuildConfig, folder: Path) -> str
         "|---|---:|---:|---:|",
     ]
     body += [f"| {c} | {p} | {t} | {i} |" for c, (p, t, i) in summary.categories.items()]
+    body += foils_section(summary)
     body += example_section(folder, main)
+    body += hand_audit_section(config)
     body += audit_section(config, summary)
+    body += removed_templates_section()
     body += ["", "## Fields", "", "| field | meaning |", "|---|---|"]
     body += [f"| `{k}` | {v} |" for k, v in FIELD_DOCS.items()]
     body += tokenizer_section(config, summary)
@@ -137,9 +146,9 @@ def configs_section(summary: BuildSummary) -> list[str]:
     """One row per config: its pairs, items and what it holds."""
     what = {
         "curated": "hand-made pairs in grammatically uniform categories",
-        "wordnet": f"the vetted WordNet core: single-word, lower-case pairs, rarer word's Zipf >= {CORE_MIN_ZIPF}",
+        "wordnet": f"the vetted WordNet core: single-word, lower-case pairs in common senses, Zipf >= {CORE_MIN_ZIPF}",
         "wordnet-full": "every direct antonym pair of WordNet 3.0",
-        "all": "curated + the WordNet core (a pair both hold counts once, as curated)",
+        "all": "curated + the WordNet core, items unchanged (a pair or prompt both hold counts once, as curated)",
         USER_CONFIG: "your own pairs, rendered by `duality-bench build --pairs FILE`",
     }
     lines = ["", "## Configs", "", "| config | pairs | items | what |", "|---|---:|---:|---|"]
@@ -153,13 +162,79 @@ def tags_section(summary: BuildSummary) -> list[str]:
     """The WordNet tags, how many pairs carry each, and what the core keeps."""
     lines = ["", "## WordNet tags", "", "| tag | pairs (of the full table) | meaning |", "|---|---:|---|"]
     lines += [f"| `{t}` | {summary.tags.get(t, 0)} | {doc} |" for t, doc in TAG_DOCS.items()]
+    kept, dropped = summary.near_sense_rule
+    lines += [
+        "",
+        "The WordNet core (config `wordnet`) keeps single-word, lower-case pairs in American spelling",
+        "(no `multiword`, `proper` or `british`) whose antonymy links a common sense of both words",
+        "(no `rare-sense`).",
+        CORE_THRESHOLD_REASON,
+        "",
+        f"**The sense rule:** {SENSE_RULE}. The thresholds were chosen by reading the pairs on both sides",
+        "of each candidate: a share threshold alone drops pairs everyone knows (bottom/top, come/go,",
+        "hit/miss, whose words have many tagged senses), a count alone keeps compass and physics senses.",
+        "Pairs that fail stay in `wordnet-full`. Reading the remaining core list once, as a fluent",
+        "speaker, found pairs the counts cannot catch (bony/boneless, linear/cubic, head/rear, and",
+        "technical terms such as rotor/stator); they are tagged `not-everyday`, each with its reason",
+        "in `data/wordnet_excluded.csv`, and stay out of the core.",
+    ]
+    if kept or dropped:
+        lines += [
+            "",
+            f"- kept, nearest the rule: {'; '.join(kept)}",
+            f"- dropped as `rare-sense`, nearest the rule: {'; '.join(dropped)}",
+        ]
     return lines + [
         "",
-        "The WordNet core (config `wordnet`) keeps single-word, lower-case pairs (no `multiword`, no `proper`).",
-        CORE_THRESHOLD_REASON,
         "Affix pairs stay in the core as their own category, `wordnet-affix`, because they test",
         "morphology as much as meaning; they are reported apart.",
     ]
+
+
+def foils_section(summary: BuildSummary) -> list[str]:
+    """The foils' rules and how many items of each config have each foil."""
+    lines = ["", "## Foils", ""]
+    lines += [line.strip() for line in (foils.__doc__ or "").split("\n\n")[1].splitlines()]
+    lines += ["", "| config | items | with a control | with a related word |", "|---|---:|---:|---:|"]
+    for c, (control, related) in summary.foils.items():
+        lines.append(f"| `{c}` | {summary.items[c]} | {control} | {related} |")
+    return lines
+
+
+def hand_audit_section(config: BuildConfig) -> list[str]:
+    """The committed hand audit: how many sampled items a fluent reader judged good, questionable or bad."""
+    path = Path(config.hand_audit) if config.hand_audit else None
+    if path is None or not path.is_file():
+        return []
+    entries = read_audit(path)
+    groups: dict[str, Counter[str]] = {}
+    for e in entries:
+        groups.setdefault(e.group, Counter())[e.verdict] += 1
+    lines = [
+        "",
+        "## Hand audit",
+        "",
+        f"A seeded sample of items of `all` (seed {AUDIT_SEED}, `python scripts/audit_sample.py`) read one by "
+        f"one as a fluent English speaker would (`{path.name}` holds every id and verdict): *good*: a fluent",
+        "speaker answers with the target; *questionable*: another word is at least as natural, or the pair is",
+        "no clear opposite; *bad*: the cue or a non-dual word is the natural answer, or the prompt is broken.",
+        "An earlier sample (seed 17), read before the `not-everyday` exclusions, found 6 of 60 WordNet core",
+        "items bad (bony after boneless, cubic after linear, rear after head); the exclusions were then made",
+        "by reading the whole core list, and this sample was drawn afresh.",
+        "",
+        "| sample | items | good | questionable | bad |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for group, counts in groups.items():
+        n = sum(counts.values())
+        cells = " | ".join(f"{counts[v]} ({counts[v] / n:.0%})" for v in VERDICTS)
+        lines.append(f"| {group} | {n} | {cells} |")
+    return lines
+
+
+def removed_templates_section() -> list[str]:
+    lines = ["", "## Templates taken out", "", "Read as a fluent speaker would, these did not elicit the dual:", ""]
+    return lines + [f"- `{t}`: {why}" for t, why in REMOVED_TEMPLATES.items()]
 
 
 def tokenizer_section(config: BuildConfig, summary: BuildSummary) -> list[str]:

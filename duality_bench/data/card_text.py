@@ -31,9 +31,14 @@ FIELD_DOCS = {
     "corrupted_prompt": "the prompt with the cue slot holding the target, so the answer flips",
     "direction": "`a->b` or `b->a`: every pair is rendered both ways",
     "target_other_duals": "the target's other duals: also right answers after the corrupted prompt",
-    "control": "a word of the target's part of speech and frequency (within 0.5 Zipf) that is no dual of either word",
+    "control": "a word of the target's part of speech and frequency (within 0.5 Zipf) that is no answer (see Foils); "
+    "empty where none exists",
     "family": "`zero-shot` or `few-shot`",
-    "tags": "WordNet pairs: `affix`, `multiword`, `proper`, `set` (one of several antonyms of a word)",
+    "tags": "WordNet pairs: `affix`, `multiword`, `proper`, `set` (one of several antonyms of a word), `rare-sense`, "
+    "`british`, `not-everyday`",
+    "related": "a word close in meaning to the cue's sense that is no dual (hot: warm); empty where none exists",
+    "neutral_prompt": "the prompt with a word that names nothing in the cue slot (`something`, `so`, `somewhere`): "
+    "the context of calibrated scores",
 }
 
 TAG_DOCS = {
@@ -41,6 +46,10 @@ TAG_DOCS = {
     "multiword": "a word of several words (Arabic numeral)",
     "proper": "a capitalised word (Anglican/Nonconformist)",
     "set": "a word with several antonyms (admit: deny, exclude, reject)",
+    "rare-sense": "the antonymy links a rare sense of either word (magnetic/geographic, sink/source, full/thin)",
+    "british": "a British spelling of a pair the table also holds in American spelling (maximise/minimise)",
+    "not-everyday": "read as no everyday opposite although its counts pass (bony/boneless, linear/cubic); "
+    "`wordnet_excluded.csv` gives each one's reason",
 }
 
 
@@ -67,9 +76,13 @@ METHOD = [
     "  one item per template carries the most frequent as its target and lists the others in",
     "  `other_duals`; a model that prefers any listed dual over the cue is not wrong, and results",
     "  report both views. No two items of a config share a prompt.",
-    "- **Controls.** Each item names a `control` word: same part of speech, Zipf frequency within",
-    "  0.5 of the target's, no dual of the cue or the target, not in the prompt, chosen",
-    '  deterministically. "Dual above control" separates knowing the dual from not copying the cue.',
+    "- **Foils.** Beside the cue, each item names a `control` (a word of the target's part of",
+    "  speech and frequency that is no answer) and a `related` word (close in meaning to the cue,",
+    '  no dual); the section Foils gives their rules. "Dual above control" separates knowing the',
+    '  dual from not copying the cue; "dual above related" separates opposition from association.',
+    "- **`all`** takes its items from `curated` and `wordnet` unchanged: a pair both tables hold,",
+    "  and a prompt both render, count once, as curated; an item of `all` has the prompt, target",
+    "  and foils it has in its source config.",
     "",
     "## Scoring protocol",
     "",
@@ -79,7 +92,12 @@ METHOD = [
     "model is scored on every item. The headline *duality score* is the mean of per-category",
     "accuracies, so each curated category and each WordNet part of speech weighs alike. A summed",
     "log-likelihood favours words of fewer tokens, as in every multiple-choice harness; the cue and the",
-    "target are often alike in length, the control and other duals less so.",
+    "target are often alike in length, the control and other duals less so. Results therefore carry",
+    "a calibrated column beside it (domain-conditional PMI): each word's log-likelihood after the",
+    "prompt minus its log-likelihood after `neutral_prompt`, the same text with a word that names",
+    "nothing in the cue slot, so a word's length and frequency cancel. *Choice accuracy* is the",
+    "share of items whose target scores above every foil the item has (cue, related, control);",
+    "its chance level is the mean of 1 / (1 + foils).",
 ]
 
 
@@ -126,7 +144,10 @@ LIMITATIONS = [
     "- **Affix pairs** (aware/unaware) test morphology as much as meaning; they are their own",
     "  category (`wordnet-affix`) and reported apart.",
     "- **Word length.** A summed log-likelihood favours words of fewer tokens; the cue and the",
-    "  target are often alike in length, the control and other duals less so.",
+    "  target are often alike in length, the control and other duals less so. The calibrated",
+    "  column corrects for it; it also removes the cue's frequency advantage, not its copy advantage.",
+    "- **Senses.** The sense rule reads WordNet's sense-tagged counts, which are sparse: a pair",
+    "  whose words were seldom tagged is kept on its Zipf frequency alone.",
     "- **Templates** were written by the benchmark's authors; a model's score depends on them.",
 ]
 

@@ -42,6 +42,8 @@ class BuildConfig:
 
     curated_path: Path = Path("data/curated_pairs.csv")
     wordnet_path: Path = Path("data/wordnet_pairs.csv")
+    relations_path: Path = Path("data/wordnet_relations.csv")  # WordNet's relatives of every word: the foils
+    excluded_path: Path = Path("data/wordnet_excluded.csv")  # pairs a reader found no everyday opposites
     out_dir: Path = Path("data") / DATASET_NAME
     # a tokenizer whose fit is reported in the card: GPT-2's, which the checkout carries
     tokenizer: str | None = "data/gpt2-tokenizer"
@@ -49,6 +51,7 @@ class BuildConfig:
     few_shot: tuple[FewShotTemplate, ...] = field(default=FEW_SHOT_TEMPLATES, repr=False)
     audit: Path | None = Path("leaderboard/results")  # results whose per-template numbers the card lists
     pairs_path: Path | None = None  # a user's pairs (CSV or JSON): build only those, as config `user`
+    hand_audit: Path | None = Path("data/hand_audit.csv")  # the committed hand audit the card summarises
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,10 @@ class BuildSummary:
     sha256: dict[str, str]  # relative file -> digest
     tags: dict[str, int] = field(default_factory=dict)  # WordNet tag -> pairs of the full table
     tokenizer_report: dict[str, dict[str, int]] | None = None
+    foils: dict[str, tuple[int, int]] = field(
+        default_factory=dict
+    )  # config -> items with a control, with a related word
+    near_sense_rule: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # core pairs kept / dropped closest to the rule
 
     def table(self) -> str:
         rows = [f"{'category':<20} {'pairs':>6} {'templates':>9} {'items':>7}"]

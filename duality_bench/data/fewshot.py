@@ -9,7 +9,8 @@ Demonstrations are curated pairs of the cue's part of speech (never an affix pai
 teach morphology, and never one sharing a word with the item's cue, target or their other
 duals, in any table), in a random direction. The choice is seeded by the template and the cue, so one cue gets
 the same demonstrations under one template whatever its target, and a rebuild gives the same
-bytes. The corrupted prompt keeps the demonstrations and puts the target in the cue slot.
+bytes. The corrupted prompt keeps the demonstrations and puts the target in the cue slot, the
+neutral prompt a word that names nothing (`templates.neutral_filler`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from duality_bench.data.records import DualPair, PromptItem
-from duality_bench.data.templates import TemplateError, render_pair
+from duality_bench.data.templates import TemplateError, neutral_filler, render_pair
 
 FAMILY = "few-shot"
 
@@ -63,12 +64,13 @@ def render_few_shot(
     any table, lower case) keeps every dual of the cue and the target out of the demonstrations."""
     duals = duals or {}
 
-    def prompts(cue: str, target: str, others: tuple[str, ...], target_others: tuple[str, ...]) -> tuple[str, str]:
+    def prompts(cue: str, target: str, others: tuple[str, ...], target_others: tuple[str, ...]) -> tuple[str, ...]:
         avoid = {w.lower() for w in (cue, target, *others, *target_others)}
         avoid |= duals.get(cue.lower(), set()) | duals.get(target.lower(), set())
         shots = _demonstrations(template, cue, pair.pos, pool, avoid)
         head = "".join(template.line.format(cue=a, dual=b) for a, b in shots)
-        return head + template.query.format(cue=cue), head + template.query.format(cue=target)
+        query = template.query.format
+        return head + query(cue=cue), head + query(cue=target), head + query(cue=neutral_filler(pair))
 
     return render_pair(pair, template.id, prompts, family=FAMILY)
 

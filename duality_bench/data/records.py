@@ -59,3 +59,5 @@ class PromptItem:
     control: str = ""  # same part of speech and frequency as the target, a dual of neither word
     family: str = "zero-shot"  # "zero-shot" | "few-shot"
     tags: tuple[str, ...] = ()  # the pair's tags (WordNet: affix, multiword, proper, set)
+    related: str = ""  # close in meaning to the cue, not a dual (hot: warm); empty where none exists
+    neutral_prompt: str = ""  # the prompt with the cue slot neutral: the context for calibrated scores

@@ -17,6 +17,16 @@ from duality_bench.data.records import DualPair, PromptItem
 from duality_bench.errors import DualityBenchError
 
 SLOT = "{cue}"
+# What fills the cue slot of an item's neutral prompt, the context of calibrated scores: a word
+# that fits the slot and names nothing, per part of speech, and per category where the part of
+# speech says too little (went somewhere; someone's loss).
+NEUTRAL_FILLERS = {"n": "something", "v": "do", "a": "so", "r": "so", "pron": "someone", "det": "someone's"}
+NEUTRAL_BY_CATEGORY = {"spatial": "somewhere", "location": "somewhere", "pronoun_independent": "someone's"}
+
+
+def neutral_filler(pair: DualPair) -> str:
+    """The neutral word for `pair`'s cue slot (see NEUTRAL_FILLERS)."""
+    return NEUTRAL_BY_CATEGORY.get(pair.category) or NEUTRAL_FILLERS.get(pair.pos, "something")
 
 
 class TemplateError(DualityBenchError, ValueError):
@@ -86,12 +96,13 @@ TEMPLATES: tuple[Template, ...] = (
     Template("from_to", "position", "She read it from {cue} to", pairs=("top-bottom", "front-back", "beginning-end")),
     # pronouns, one category per grammatical role. A subject template must make the other person
     # the natural next subject: "Yesterday I cooked, and today" goes on with I just as well.
+    # Past tense, so I/you, he/she and we/they take the same verb form.
     Template("who_called_not", "pronoun_subject", "It was {cue} who called, not"),
-    Template("first_then", "pronoun_subject", "First {cue} will speak, then"),
     Template("last_time_paid", "pronoun_subject", "Last time {cue} paid, so this time"),
-    Template("either_or", "pronoun_subject", "Either {cue} will do it, or"),
     Template("neither_nor", "pronoun_subject", "Neither {cue} nor"),
-    Template("go_first", "pronoun_subject", "Should {cue} go first, or should"),
+    Template("cooked_next_time", "pronoun_subject", "Tonight {cue} cooked, so tomorrow night"),
+    Template("went_first", "pronoun_subject", "Last time {cue} went first, so this time"),
+    Template("won_last_time", "pronoun_subject", "This time {cue} won, but last time"),
     Template("between_you_and", "pronoun_object", "It's just between {cue} and"),
     Template("not_for_but_for", "pronoun_object", "It was not for {cue} but for"),
     Template("looked_at", "pronoun_object", "She looked at {cue}, and then at"),
@@ -109,7 +120,7 @@ TEMPLATES: tuple[Template, ...] = (
     Template("trash_treasure", "pronoun_possessive", "They say {cue} trash is"),
     Template("left_right", "pronoun_possessive", "Face to face, {cue} left is"),
     Template("time_difference", "pronoun_possessive", "Because of the time difference, {cue} morning is"),
-    Template("ceiling_floor", "pronoun_possessive", "In a block of flats, {cue} ceiling is"),
+    Template("day_night", "pronoun_possessive", "When it is day on {cue} side of the world, it is night on"),
     Template("book_is_or", "pronoun_independent", "Is this book {cue} or"),
     Template("this_that", "pronoun_independent", "This one is {cue}, and that one is"),
     Template("friend_of", "pronoun_independent", "A friend of {cue} is a friend of"),
@@ -273,6 +284,16 @@ TEMPLATES: tuple[Template, ...] = (
 )
 
 
+# Templates taken out after reading their items as a fluent speaker would, with the reason; the
+# dataset card lists them in its template audit.
+REMOVED_TEMPLATES = {
+    "pronoun_subject.either_or.v1": '"Either I will do it, or" goes on with "I won\'t", not with the other person',
+    "pronoun_subject.first_then.v1": '"First I will speak, then" goes on with "I will"',
+    "pronoun_subject.go_first.v1": '"Should I go first, or should" goes on with "I wait"',
+    "pronoun_possessive.ceiling_floor.v1": '"In a block of flats, my ceiling is" wants "my neighbour\'s floor"',
+}
+
+
 def categories(templates: tuple[Template, ...] = TEMPLATES) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t.category for t in templates))
 
@@ -319,10 +340,10 @@ def render(template: Template, pair: DualPair) -> list[PromptItem]:
     """Both directions of `pair` under `template`: a->b (cue a, target b) and b->a."""
     check_template(template)
 
-    def prompts(cue: str, target: str, others: tuple[str, ...], target_others: tuple[str, ...]) -> tuple[str, str]:
+    def prompts(cue: str, target: str, others: tuple[str, ...], target_others: tuple[str, ...]) -> tuple[str, ...]:
         prompt, corrupted = template.text.replace(SLOT, cue), template.text.replace(SLOT, target)
         _check_one_slot_differs(template, prompt, corrupted)
-        return prompt, corrupted
+        return prompt, corrupted, template.text.replace(SLOT, neutral_filler(pair))
 
     return render_pair(pair, template.id, prompts)
 
@@ -330,17 +351,17 @@ def render(template: Template, pair: DualPair) -> list[PromptItem]:
 def render_pair(
     pair: DualPair,
     template_id: str,
-    prompts: Callable[[str, str, tuple[str, ...], tuple[str, ...]], tuple[str, str]],
+    prompts: Callable[[str, str, tuple[str, ...], tuple[str, ...]], tuple[str, ...]],
     family: str = "zero-shot",
 ) -> list[PromptItem]:
     """The a->b (cue a, target b) and b->a items of `pair`; `prompts(cue, target, cue's other
-    duals, target's other duals)` gives the clean and the corrupted prompt."""
+    duals, target's other duals)` gives the clean, the corrupted and the neutral prompt."""
     items = []
     for direction, cue, target, others, target_others in (
         ("a->b", pair.a, pair.b, pair.a_other_duals, pair.b_other_duals),
         ("b->a", pair.b, pair.a, pair.b_other_duals, pair.a_other_duals),
     ):
-        prompt, corrupted = prompts(cue, target, others, target_others)
+        prompt, corrupted, neutral = prompts(cue, target, others, target_others)
         items.append(
             PromptItem(
                 id=f"{pair.id}|{template_id}|{direction}",
@@ -359,6 +380,7 @@ def render_pair(
                 target_other_duals=tuple(w for w in target_others if w not in (cue, target)),
                 family=family,
                 tags=pair.tags,
+                neutral_prompt=neutral,
             )
         )
     return items

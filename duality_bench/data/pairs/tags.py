@@ -19,6 +19,10 @@ Choices made here:
   well-being) are single dictionary words and stay single; wordfreq scores them from their parts.
 - `proper`: either word has an upper-case letter (Heaven, CISC, anti-American).
 - `set`: either word has more than one antonym among the rows tagged together.
+- `rare-sense`: the antonymy links a rare sense of either word (`pairs.senses.rare_sense`):
+  magnetic/geographic, sink/source, full/thin.
+- `british`: either word is a British spelling whose American form is also in the table
+  (maximise/minimise beside maximize/minimize); the core uses American spelling.
 - `zipf`: the rarer word's Zipf frequency.
 """
 
@@ -31,6 +35,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
 
+from duality_bench.data.pairs.senses import SenseCounts, rare_sense
+
 
 class WordNetRow(Protocol):
     """A row of the WordNet pairs table (`pairs.wordnet.WordNetRow`), as far as tagging needs it."""
@@ -38,6 +44,8 @@ class WordNetRow(Protocol):
     a: str
     b: str
     pos: str
+    counts_a: SenseCounts
+    counts_b: SenseCounts
 
 
 # Measured on the 3555 WordNet pairs (`zipf_report`, `near_threshold`): among single-word, lower-case,
@@ -156,11 +164,20 @@ class PairTags:
     proper: bool  # either word has an upper-case letter
     set: bool  # either word has more than one antonym in the table
     zipf: float  # Zipf frequency of the rarer word
+    rare_sense: bool = False  # the antonymy links a rare sense of either word
+    british: bool = False  # a British spelling of a pair the table also holds in American spelling
 
     @property
     def names(self) -> tuple[str, ...]:
-        """The tags that hold, in the order affix, multiword, proper, set."""
-        flags = (("affix", self.affix), ("multiword", self.multiword), ("proper", self.proper), ("set", self.set))
+        """The tags that hold, in the order affix, multiword, proper, set, rare-sense, british."""
+        flags = (
+            ("affix", self.affix),
+            ("multiword", self.multiword),
+            ("proper", self.proper),
+            ("set", self.set),
+            ("rare-sense", self.rare_sense),
+            ("british", self.british),
+        )
         return tuple(name for name, on in flags if on)
 
 
@@ -170,6 +187,7 @@ def tag_pairs(rows: Sequence[WordNetRow]) -> list[PairTags]:
     for r in rows:
         degree[r.a] += 1
         degree[r.b] += 1
+    words = set(degree)
     return [
         PairTags(
             affix=is_affix_pair(r.a, r.b),
@@ -177,13 +195,34 @@ def tag_pairs(rows: Sequence[WordNetRow]) -> list[PairTags]:
             proper=any(c.isupper() for c in r.a + r.b),
             set=degree[r.a] > 1 or degree[r.b] > 1,
             zipf=min(zipf(r.a), zipf(r.b)),
+            rare_sense=rare_sense(r.counts_a, r.counts_b),
+            british=any(american(w) != w and american(w) in words for w in (r.a, r.b)),
         )
         for r in rows
     ]
 
 
+_BRITISH = (
+    (re.compile(r"is(e|ed|es|ing|ation|ations)$"), r"iz\1"),
+    (re.compile(r"our"), "or"),
+    (re.compile(r"tre$"), "ter"),
+)
+
+
+def american(word: str) -> str:
+    """The American spelling of a British one (maximise -> maximize, colourful -> colorful);
+    other words come back unchanged, as do words that only look British (wise, rise: the table
+    decides, by holding the American form or not)."""
+    for pattern, replacement in _BRITISH:
+        changed = pattern.sub(replacement, word)
+        if changed != word:
+            return changed
+    return word
+
+
 def in_core(tags: PairTags, min_zipf: float = CORE_MIN_ZIPF) -> bool:
-    """Whether a pair is common enough to be known: single-word, lower-case, rarer word at Zipf >= min_zipf.
+    """Whether a pair is common enough to be known: single-word, lower-case, American spelling,
+    antonyms in a common sense of both words, rarer word at Zipf >= min_zipf.
 
     Affix pairs are in the core; they are reported as a category of their own.
     """
@@ -192,7 +231,8 @@ def in_core(tags: PairTags, min_zipf: float = CORE_MIN_ZIPF) -> bool:
 
 def in_core_by_names(names: Sequence[str], zipf: float | None, min_zipf: float = CORE_MIN_ZIPF) -> bool:
     """`in_core` from a pair's tag names and Zipf frequency, as a `DualPair` carries them."""
-    return "multiword" not in names and "proper" not in names and (zipf or 0.0) >= min_zipf
+    out = {"multiword", "proper", "rare-sense", "british", "not-everyday"}
+    return not out.intersection(names) and (zipf or 0.0) >= min_zipf
 
 
 def zipf_report(

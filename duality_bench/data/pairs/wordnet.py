@@ -2,27 +2,33 @@
 
 `prepare_wordnet` copies Debian's WordNet files (packages `wordnet-base`, `wordnet-sense-index`)
 into an nltk data folder, `extract_pairs` reads every lemma's antonyms from it, and `write_table`
-writes `data/wordnet_pairs.csv` (columns: a, b, pos, all_pos, synset_a, synset_b). Building the
-dataset only calls `read_wordnet`, which never imports nltk. With the internet,
+writes `data/wordnet_pairs.csv` (columns: a, b, pos, all_pos, synset_a, synset_b, and each word's
+tagged-corpus counts, see `pairs.senses`). Building the dataset only calls `read_wordnet`, which
+never imports nltk. With the internet,
 `nltk.download("wordnet")` is the usual way to get the same WordNet 3.0 files.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import shutil
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from duality_bench.data.pairs.table import PairsError, check_words, read_rows
+from duality_bench.data.pairs.senses import SenseCounts, rare_sense, sense_share
+from duality_bench.data.pairs.table import PairsError, check_words, read_records
 from duality_bench.data.pairs.tags import tag_pairs
 from duality_bench.data.records import DualPair
 from duality_bench.errors import DualityBenchError
 
-COLUMNS = ("a", "b", "pos", "all_pos", "synset_a", "synset_b")
+REQUIRED = ("a", "b", "pos", "all_pos", "synset_a", "synset_b")
+COUNT_COLUMNS = ("count_a", "pos_count_a", "word_count_a", "count_b", "pos_count_b", "word_count_b")
+COLUMNS = REQUIRED + COUNT_COLUMNS
 POS = ("n", "v", "a", "r")  # also the priority order that picks a pair's primary part of speech
 DEBIAN_WORDNET = Path("/usr/share/wordnet")
 # What nltk's WordNetCorpusReader opens, less `lexnames`, which Debian does not ship.
@@ -94,10 +100,14 @@ class WordNetRow:
 
     a: str
     b: str
-    pos: str  # the first of n, v, a, r the pair occurs in (adjective satellites count as a)
+    pos: str  # the first of n, v, a, r where it links common senses, else where it occurs first (satellites are a)
     all_pos: tuple[str, ...]  # every part of speech it occurs in, in n, v, a, r order
-    synset_a: str  # the synsets of its first occurrence in that order
+    synset_a: str  # the synsets of its most common-sense occurrence in that part of speech
     synset_b: str
+    counts_a: SenseCounts = (
+        SenseCounts()
+    )  # how often a's linked sense, a in that part of speech and a at all were tagged
+    counts_b: SenseCounts = SenseCounts()
 
 
 def prepare_wordnet(dest: Path, source: Path = DEBIAN_WORDNET) -> Path:
@@ -141,12 +151,20 @@ def extract_pairs(data_dir: Path | None = None) -> list[WordNetRow]:
     of speech; kern/kern (kern.v.01 and kern.v.02, a word that is its own antonym) is left out
     because a pair needs two different words.
     """
+    with wordnet_reader(data_dir) as wn:
+        return _rows(wn)
+
+
+@contextlib.contextmanager
+def wordnet_reader(data_dir: Path | None = None) -> Iterator[Any]:
+    """nltk's WordNet reader over `data_dir` (see `extract_pairs`), open for the block."""
     import nltk
 
     if data_dir is None:
         if not has_nltk_wordnet():
             raise WordNetError(f"nltk finds no WordNet; pass a data dir made by prepare_wordnet ({INSTALL_HINT})")
-        return _rows(nltk.corpus.wordnet)
+        yield nltk.corpus.wordnet
+        return
     data_dir = Path(data_dir).resolve()
     corpus = data_dir / "corpora" / "wordnet"
     if not (corpus / "lexnames").is_file() or not (corpus / "data.noun").is_file():
@@ -154,7 +172,7 @@ def extract_pairs(data_dir: Path | None = None) -> list[WordNetRow]:
     # nltk only opens files under its data path, so put the folder there for the whole read.
     nltk.data.path.insert(0, str(data_dir))
     try:
-        return _rows(_reader(corpus))
+        yield _reader(corpus)
     finally:
         nltk.data.path.remove(str(data_dir))
 
@@ -171,8 +189,8 @@ def _reader(corpus: Path):  # -> nltk.corpus.reader.wordnet.WordNetCorpusReader
 
 
 def _rows(wn) -> list[WordNetRow]:
-    # (a, b) -> occurrences as (pos rank, synset of a, synset of b); min() is the first occurrence
-    found: dict[tuple[str, str], list[tuple[int, str, str]]] = defaultdict(list)
+    # (a, b) -> occurrences as (pos rank, lemma of a, lemma of b)
+    found: dict[tuple[str, str], list[tuple[int, object, object]]] = defaultdict(list)
     for synset in wn.all_synsets():
         rank = POS.index("a" if synset.pos() == "s" else synset.pos())
         for lemma in synset.lemmas():
@@ -180,15 +198,37 @@ def _rows(wn) -> list[WordNetRow]:
                 x, y = lemma.name().replace("_", " "), antonym.name().replace("_", " ")
                 if x.lower() == y.lower():
                     continue
-                sx, sy = synset.name(), antonym.synset().name()
-                key, occurrence = ((x, y), (rank, sx, sy)) if x < y else ((y, x), (rank, sy, sx))
+                key, occurrence = ((x, y), (rank, lemma, antonym)) if x < y else ((y, x), (rank, antonym, lemma))
                 found[key].append(occurrence)
     rows = []
     for (a, b), occurrences in sorted(found.items()):
-        rank, synset_a, synset_b = min(occurrences)
+        # The pair's part of speech is the first in n, v, a, r order where it links common senses
+        # (high/low: the adjectives, not the nouns), and its synsets are those whose rarer sense
+        # is most common there; ties go to WordNet's first occurrence (the smallest synset names).
+        rank, (sa, sb), counts_a, counts_b = min(
+            (_counted(wn, o) for o in occurrences),
+            key=lambda c: (rare_sense(c[2], c[3]), c[0], -min(sense_share(c[2]), sense_share(c[3])), c[1]),
+        )
         all_pos = tuple(POS[r] for r in sorted({o[0] for o in occurrences}))
-        rows.append(WordNetRow(a, b, POS[rank], all_pos, synset_a, synset_b))
+        rows.append(WordNetRow(a, b, POS[rank], all_pos, sa, sb, counts_a, counts_b))
     return rows
+
+
+def _counted(wn, occurrence) -> tuple[int, tuple[str, str], SenseCounts, SenseCounts]:
+    rank, la, lb = occurrence
+    names = (la.synset().name(), lb.synset().name())
+    return (rank, names, _sense_counts(wn, la, POS[rank]), _sense_counts(wn, lb, POS[rank]))
+
+
+def _sense_counts(wn, lemma, pos: str) -> SenseCounts:
+    name = lemma.name().lower()
+
+    def uses(synsets) -> int:
+        return sum(x.count() for s in synsets for x in s.lemmas() if x.name().lower() == name)
+
+    every = wn.synsets(lemma.name())
+    in_pos = [s for s in every if ("a" if s.pos() == "s" else s.pos()) == pos]
+    return SenseCounts(lemma.count(), uses(in_pos), uses(every))
 
 
 def write_table(rows: Iterable[WordNetRow], path: str | Path) -> None:
@@ -197,15 +237,23 @@ def write_table(rows: Iterable[WordNetRow], path: str | Path) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for r in rows:
-        writer.writerow((r.a, r.b, r.pos, ";".join(r.all_pos), r.synset_a, r.synset_b))
+        counts = (*_count_cells(r.counts_a), *_count_cells(r.counts_b))
+        writer.writerow((r.a, r.b, r.pos, ";".join(r.all_pos), r.synset_a, r.synset_b, *counts))
     Path(path).write_bytes(out.getvalue().encode("utf-8"))
 
 
+def _count_cells(c: SenseCounts) -> tuple[int, int, int]:
+    return (c.sense, c.pos, c.word)
+
+
 def read_table(path: str | Path) -> list[WordNetRow]:
-    """Parse the pairs table into rows; every problem is one line naming the file and the line."""
+    """Parse the pairs table into rows; every problem is one line naming the file and the line.
+
+    The count columns are optional (a table without them reads as having no tagged uses)."""
     rows: list[WordNetRow] = []
     seen: dict[frozenset[str], str] = {}
-    for where, (a, b, pos, all_pos, synset_a, synset_b) in read_rows(path, COLUMNS, "WordNet pairs table"):
+    for where, cells in read_records(path, COLUMNS, REQUIRED, "WordNet pairs table"):
+        a, b, pos, all_pos, synset_a, synset_b = (cells[c] for c in REQUIRED)
         key = check_words(where, a, b)
         if pos not in POS:
             raise PairsError(f"{where}: unknown part of speech {pos!r}; use one of {', '.join(POS)}")
@@ -215,8 +263,17 @@ def read_table(path: str | Path) -> list[WordNetRow]:
         if key in seen:
             raise PairsError(f"{where}: duplicate pair {a}/{b} (first on line {seen[key].rsplit(':', 1)[1]})")
         seen[key] = where
-        rows.append(WordNetRow(a, b, pos, parts, synset_a, synset_b))
+        counts = [_count(where, name, cells.get(name, "0")) for name in COUNT_COLUMNS]
+        rows.append(
+            WordNetRow(a, b, pos, parts, synset_a, synset_b, SenseCounts(*counts[:3]), SenseCounts(*counts[3:]))
+        )
     return rows
+
+
+def _count(where: str, column: str, cell: str) -> int:
+    if not cell.isdigit():
+        raise PairsError(f"{where}: {column} must be a whole number of tagged uses, found {cell!r}")
+    return int(cell)
 
 
 def read_wordnet(path: str | Path) -> list[DualPair]:
