@@ -3,11 +3,10 @@
 Written by the evaluator, read by the leaderboard and the dataset card's template audit. A leaf
 module (it imports only `errors`), so every stage may use it.
 
-`RunResult.from_json` is the one way in: it checks every field's type, that numbers are finite,
-that accuracies and rates lie in [0, 1] and that counts are non-negative integers, and names the
-first field that is wrong in one line. The JSON stays a plain nested object (`pd.json_normalize`
-flattens it). Format 1 files (key `schema_version`, run options under `config`, options' dataset
-config under `config`) still load; format 2 writes `format`, `options` and `options.dataset`.
+`RunResult.from_json` is the one way in: it checks every field's type, that numbers are finite, that accuracies
+and rates lie in [0, 1] and that counts are non-negative integers, and names the first field that is wrong in one
+line. The JSON stays a plain nested object (`pd.json_normalize` flattens it). Format 1 files (`schema_version`; run
+options, now `options`, under `config`) still load, as do files that lack the fields added since (optional).
 """
 
 from __future__ import annotations
@@ -63,6 +62,11 @@ class ItemScore:
     control_diff: float | None = None  # target - control, log-probs
     other_dual: str | None = None  # the cue's best-scoring other dual, if it has any
     other_dual_logprob: float | None = None
+    related_logprob: float | None = None  # the item's related word (hot: warm), if it has one
+    related_diff: float | None = None  # target - related, log-probs
+    target_neutral_logprob: float | None = None  # after the item's neutral prompt, if it has one
+    distractor_neutral_logprob: float | None = None
+    calibrated_diff: float | None = None  # (target - target_neutral) - (distractor - distractor_neutral)
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,10 @@ class Row:
     any_dual_accuracy: float | None = _unit()
     top1_accuracy: float | None = _unit()
     logit_diff: float | None = None
+    related_accuracy: float | None = _unit()  # this and below: absent from older files
+    choice_accuracy: float | None = _unit()
+    choice_chance: float | None = _unit()
+    calibrated_accuracy: float | None = _unit()
 
 
 @dataclass(frozen=True)
@@ -185,6 +193,15 @@ class Metrics:
     median_target_rank: float | None = field(default=None, metadata=COUNT)
     asymmetry: Asymmetry = field(default_factory=Asymmetry)
     other_duals: OtherDuals = field(default_factory=OtherDuals)
+    related_score: float | None = _unit()  # this and below: absent from older files
+    related_accuracy: float | None = _unit()
+    choice_accuracy: float | None = _unit()
+    choice_chance: float | None = _unit()
+    calibrated_score: float | None = _unit()
+    calibrated_accuracy: float | None = _unit()
+    # pairs resampled within categories (`evaluation.statistics`), seeded by the run's seed
+    duality_score_ci95: tuple[float, float] | None = None
+    strict_pair_accuracy: float | None = _unit()  # pairs right both ways on most of their templates
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,8 @@ def scorer(loaded, prepared, batch_size: int) -> list:
 
 
 def compare(scores: list, prepared, plain: list[list[float]]) -> float:
-    """Largest |scorer - one row per continuation| over target, distractor, control, best other dual log-probs."""
+    """Largest |scorer - one row per continuation| over target, distractor, control, related, best other dual
+    log-probs (in the order of `p.continuations`)."""
     ref = dict(zip((p.item.id for p in prepared), plain, strict=True))
     by_id = {p.item.id: p for p in prepared}
     worst = 0.0
@@ -131,6 +132,8 @@ def compare(scores: list, prepared, plain: list[list[float]]) -> float:
         got = [s.target_logprob, s.distractor_logprob]
         if p.control_ids:
             got.append(s.control_logprob)
+        if p.related_ids:
+            got.append(s.related_logprob)
         want = lps[: len(got)]
         if p.other_ids:
             got.append(s.other_dual_logprob)

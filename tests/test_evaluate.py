@@ -47,6 +47,9 @@ def test_scores_do_not_depend_on_batch_size(tiny, tmp_path, curated_items):
             assert other.target_logit == pytest.approx(ref.target_logit, abs=1e-4)
             assert other.distractor_logit == pytest.approx(ref.distractor_logit, abs=1e-4)
             assert other.logit_diff == pytest.approx(ref.logit_diff, abs=1e-4)
+            for field in ("related_diff", "calibrated_diff"):  # None where the item has no related word/neutral prompt
+                a, b = getattr(other, field), getattr(ref, field)
+                assert (a is None) == (b is None) and (a is None or a == pytest.approx(b, abs=1e-4)), field
 
 
 def test_padded_batch_matches_unpadded_forward(tiny, curated_items):
@@ -189,7 +192,7 @@ def test_unknown_model_spec_names_what_exists(spec, message):
 
 def test_hub_model_offline_says_so(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(DualityBenchError, match="unreachable.*smollm2-135m, gemma3-270m"):
+    with pytest.raises(DualityBenchError, match="unreachable.*smollm2-135m, gemma3-270m, qwen2.5-coder-0.5b, qwen"):
         load_model("gpt2")
 
 

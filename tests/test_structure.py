@@ -18,9 +18,10 @@ ALLOWED = {
     "errors": set(),
     "provenance": set(),
     "results": {"errors"},
+    "statistics": set(),
     "data": {"errors", "results"},
-    "evaluation": {"errors", "provenance", "results", "data"},
-    "leaderboard": {"errors", "results", "data"},
+    "evaluation": {"errors", "provenance", "results", "data", "statistics"},
+    "leaderboard": {"errors", "results", "data", "statistics"},
     "analysis": {"errors", "provenance", "data", "evaluation"},
     "circuits": {"errors", "provenance", "data", "evaluation", "analysis"},
 }

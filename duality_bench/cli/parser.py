@@ -57,7 +57,8 @@ def _add_eval(sub: Any) -> None:
         "models",
         nargs="*",
         metavar="MODEL",
-        help="hub id (gpt2), local folder, .gguf file, or an offline model: smollm2-135m, gemma3-270m; "
+        help="hub id (gpt2), local folder, .gguf file, or an offline model: smollm2-135m, gemma3-270m, "
+        "qwen2.5-coder-0.5b, qwen2.5-coder-1.5b; "
         "several run one after another",
     )
     p.add_argument("--models-file", type=Path, help="a file of model specs, one per line (# comments allowed)")

@@ -17,6 +17,7 @@ from duality_bench.data.card_text import (
     INTRO,
     LIMITATIONS,
     METHOD,
+    REMOVED_TEMPLATES,
     TAG_DOCS,
     USES,
     WORDNET_LICENSE,
@@ -33,7 +34,6 @@ from duality_bench.data.dataset import (
 from duality_bench.data.pairs.senses import SENSE_RULE
 from duality_bench.data.pairs.tags import CORE_MIN_ZIPF, CORE_THRESHOLD_REASON
 from duality_bench.data.records import PromptItem
-from duality_bench.data.templates import REMOVED_TEMPLATES
 from duality_bench.results import ResultsError, RunResult, load_result
 
 
@@ -273,6 +273,46 @@ def audit_section(config: BuildConfig, summary: BuildSummary) -> list[str]:
     if not runs:
         return []
     runs.sort(key=lambda r: (r.model.id.startswith("baseline/"), r.model.id))
+    return calibration_table(runs) + template_table(runs)
+
+
+def calibration_table(runs: list[RunResult]) -> list[str]:
+    """How the calibrated scores move accuracy on curated, WordNet (lexical) and affix items, per run."""
+    groups = (
+        ("curated", "source", "curated"),
+        ("WordNet core", "category", None),
+        ("affix", "category", "wordnet-affix"),
+    )
+    lines = [
+        "",
+        "## Calibrated scores",
+        "",
+        "Dual above the cue per item, by summed log-likelihood and calibrated (each word's log-likelihood",
+        "after the prompt less that after the neutral prompt), on config `all`. A summed log-likelihood",
+        "favours the shorter word; affix targets (unaware after aware) are the longer word in one direction.",
+        "",
+        "| model | curated | calibrated | WordNet core | calibrated | affix | calibrated |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in runs:
+        cells = []
+        for _, by, key in groups:
+            if key is None:  # the WordNet core's parts of speech, affix pairs apart, weighted by items
+                rows = [
+                    v for k, v in r.breakdowns.get(by, {}).items() if k.startswith("wordnet-") and k != "wordnet-affix"
+                ]
+            else:
+                rows = [v for k, v in r.breakdowns.get(by, {}).items() if k == key]
+            for field in ("duality_accuracy", "calibrated_accuracy"):
+                pairs = [(getattr(v, field), v.n) for v in rows if getattr(v, field) is not None]
+                n = sum(w for _, w in pairs)
+                cells.append(f"{sum(a * w for a, w in pairs) / n:.3f}" if n else "–")
+        lines.append(f"| {r.model.id} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def template_table(runs: list[RunResult]) -> list[str]:
+    """Per-template accuracy of each run."""
     rows = {t for r in runs for t in r.breakdowns.get("template_id", {})}
     names = [r.model.id for r in runs]
     lines = [

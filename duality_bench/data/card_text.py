@@ -212,3 +212,12 @@ WORDNET_LICENSE_TEXT = [
     "any associated documentation shall at all times remain with",
     "Princeton University and LICENSEE agrees to preserve same.",
 ]
+
+# Templates taken out after reading their items as a fluent speaker would, with the reason; the
+# dataset card lists them in its template audit.
+REMOVED_TEMPLATES = {
+    "pronoun_subject.either_or.v1": '"Either I will do it, or" goes on with "I won\'t", not with the other person',
+    "pronoun_subject.first_then.v1": '"First I will speak, then" goes on with "I will"',
+    "pronoun_subject.go_first.v1": '"Should I go first, or should" goes on with "I wait"',
+    "pronoun_possessive.ceiling_floor.v1": '"In a block of flats, my ceiling is" wants "my neighbour\'s floor"',
+}

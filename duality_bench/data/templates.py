@@ -284,16 +284,6 @@ TEMPLATES: tuple[Template, ...] = (
 )
 
 
-# Templates taken out after reading their items as a fluent speaker would, with the reason; the
-# dataset card lists them in its template audit.
-REMOVED_TEMPLATES = {
-    "pronoun_subject.either_or.v1": '"Either I will do it, or" goes on with "I won\'t", not with the other person',
-    "pronoun_subject.first_then.v1": '"First I will speak, then" goes on with "I will"',
-    "pronoun_subject.go_first.v1": '"Should I go first, or should" goes on with "I wait"',
-    "pronoun_possessive.ceiling_floor.v1": '"In a block of flats, my ceiling is" wants "my neighbour\'s floor"',
-}
-
-
 def categories(templates: tuple[Template, ...] = TEMPLATES) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t.category for t in templates))
 

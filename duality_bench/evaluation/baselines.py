@@ -7,8 +7,14 @@
   wordfreq package). It scores a word by its log frequency and never reads the prompt, so it
   always prefers the more frequent word of a pair.
 - copy (`baseline/copy`): always prefers the cue, the word it just read, and has no preference
-  among the others: 0 on "dual above the cue", a tie (half credit) on "dual above the control".
-  It shows how much of a score is merely not copying.
+  among the others: 0 on "dual above the cue", a tie (half credit) on "dual above the control"
+  and "dual above the related word". It shows how much of a score is merely not copying.
+
+The related word is scored like the control word by both word-level rows. Calibrated scores
+(after the neutral prompt, which holds no cue): the frequency row ignores every context, so its
+words score the same after the neutral prompt and its calibrated difference is 0, a tie; the
+copy row has no cue to copy there and gives every word the same small share, so its calibrated
+difference is what it was, the cue far above the dual.
 
 The word-level rows are scorers (`evaluation.scorer.Scorer`), so all three go through
 `evaluate` like any model:
@@ -101,9 +107,11 @@ class Unigram:
         return self.n_words - bisect.bisect_right(self.sorted_freqs, freq)
 
     def score(self, item: PromptItem) -> ItemScore:
-        target, distractor, control = (self.logprob(w) for w in (item.target, item.distractor, item.control))
+        target, distractor = self.logprob(item.target), self.logprob(item.distractor)
+        control, related = (self.logprob(w) if w else None for w in (item.control, item.related))  # None: no such word
         others = sorted(((self.logprob(w), w) for w in item.other_duals), reverse=True)
         rank = self.rank(item.target)
+        neutral = bool(item.neutral_prompt)  # no context changes a unigram's log-likelihoods
         return ItemScore(
             item_id=item.id,
             target_logit=target,
@@ -115,15 +123,22 @@ class Unigram:
             top1=rank == 0,
             single_token=True,  # the unigram model's units are whole words
             control_logprob=control,
-            control_diff=target - control,
+            control_diff=target - control if control is not None else None,
             other_dual=others[0][1] if others else None,
             other_dual_logprob=others[0][0] if others else None,
+            related_logprob=related,
+            related_diff=target - related if related is not None else None,
+            target_neutral_logprob=target if neutral else None,
+            distractor_neutral_logprob=distractor if neutral else None,
+            calibrated_diff=0.0 if neutral else None,
         )
 
 
 def copy_score(item: PromptItem) -> ItemScore:
-    """The cue gets all the probability; every other word the same small share."""
+    """The cue gets all the probability; every other word the same small share (and, after the
+    neutral prompt, which has no cue, every word does)."""
     low = math.log(FLOOR)
+    neutral = bool(item.neutral_prompt)
     return ItemScore(
         item_id=item.id,
         target_logit=low,
@@ -134,10 +149,15 @@ def copy_score(item: PromptItem) -> ItemScore:
         target_rank=1,
         top1=False,
         single_token=True,
-        control_logprob=low,
-        control_diff=0.0,
+        control_logprob=low if item.control else None,
+        control_diff=0.0 if item.control else None,
         other_dual=item.other_duals[0] if item.other_duals else None,
         other_dual_logprob=low if item.other_duals else None,
+        related_logprob=low if item.related else None,
+        related_diff=0.0 if item.related else None,
+        target_neutral_logprob=low if neutral else None,
+        distractor_neutral_logprob=low if neutral else None,
+        calibrated_diff=(low - low) - (0.0 - low) if neutral else None,
     )
 
 

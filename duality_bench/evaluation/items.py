@@ -8,13 +8,15 @@ it scored. When the run ends it is rewritten in dataset order.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
+from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 from typing import Any
 
 from duality_bench.results import ItemScore, ResultsError, atomic_write
 
 SCORE_FIELDS = tuple(f.name for f in fields(ItemScore))
+# Fields with a default came later (control, related, calibrated): older files' lines lack them.
+REQUIRED_FIELDS = frozenset(f.name for f in fields(ItemScore) if f.default is MISSING)
 
 
 def items_path(result_path: str | Path) -> Path:
@@ -42,7 +44,7 @@ def read_items_file(path: str | Path) -> tuple[dict[str, Any], list[ItemScore]]:
     for n, line in enumerate(lines[1:], start=2):
         try:
             row = json.loads(line)
-            scores.append(ItemScore(**{k: row[k] for k in SCORE_FIELDS}))
+            scores.append(ItemScore(**{k: row[k] for k in SCORE_FIELDS if k in row or k in REQUIRED_FIELDS}))
         except (ValueError, KeyError, TypeError) as e:
             if n == len(lines) and not line.endswith("}"):
                 break  # torn final write: the batch is simply scored again

@@ -7,6 +7,15 @@
 - control accuracy: share of items with score(target) > score(control), a word of the target's
   part of speech and frequency that is no dual: what the model knows beyond not copying the cue
 - any-dual accuracy: the target or any other dual of the cue above the cue (right: left or wrong)
+- related accuracy: share of the items with a related word (hot: warm, close in meaning to the
+  cue, no dual) whose target scores above it; a tie counts half
+- choice accuracy: the target against every foil the item has at once (the cue, the related word
+  if any, the control word if any); see `choice`. Its chance level is the mean over items of
+  1 / (1 + number of foils)
+- calibrated accuracy: share of the items with a neutral prompt whose calibrated difference
+  (domain-conditional PMI: each word's log-likelihood after the prompt minus that after the
+  neutral prompt, target minus cue) is positive; a tie counts half. It discounts what a word
+  gets in any context of the template (its length, its frequency there) from what the cue adds
 - top-1 accuracy: share of single-token items whose target is the model's argmax next token
 - logit difference: mean logit(target) - logit(distractor) (log-prob difference for words of
   several tokens), with a bootstrap 95% CI
@@ -44,6 +53,10 @@ def score_frame(items: Sequence[PromptItem], scores: Sequence[ItemScore]) -> pd.
     other = pd.to_numeric(frame["other_dual_logprob"], errors="coerce")
     best = np.fmax(frame["target_logprob"].astype(float), other)
     frame["any_dual_correct"] = _wins(best - frame["distractor_logprob"].astype(float))
+    for diff, correct in (("related_diff", "related_correct"), ("calibrated_diff", "calibrated_correct")):
+        values = pd.to_numeric(frame[diff], errors="coerce")  # None where the item has no such word/prompt
+        frame[correct] = _wins(values).where(values.notna())
+    frame["choice_correct"], frame["choice_chance"] = choice(frame)
     frame["top1"] = pd.to_numeric(frame["top1"], errors="coerce")  # None (several tokens) -> NaN
     frame["target_rank"] = pd.to_numeric(frame["target_rank"], errors="coerce")
     return frame
@@ -52,6 +65,26 @@ def score_frame(items: Sequence[PromptItem], scores: Sequence[ItemScore]) -> pd.
 def _wins(diff: pd.Series) -> pd.Series:
     """1 where the first score is higher, 0.5 on a tie (a model that cannot tell), 0 otherwise."""
     return (diff > 0).astype(float) + 0.5 * (diff == 0)
+
+
+def choice(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per item: credit for the target against all its foils at once, and the chance of that credit.
+
+    The foils are the cue, and the related and control words where the item has them (the cue's
+    other duals are right answers, not foils). Credit is 1 where the target's log-likelihood is
+    above every foil's, 0 where some foil is above it, and on a tie with the best foils
+    1 / (1 + number tied): a model that cannot tell them apart gets what picking among them at
+    random would (half for a tie with one foil, like the pairwise metrics). Chance is
+    1 / (1 + number of foils).
+    """
+    target = frame["target_logprob"].astype(float).to_numpy()
+    foils = np.column_stack(
+        [pd.to_numeric(frame[c], errors="coerce") for c in ("distractor_logprob", "related_logprob", "control_logprob")]
+    ).astype(float)  # [items, 3], NaN where the item lacks that foil
+    best = np.nanmax(foils, axis=1)  # the cue is always there, so never all NaN
+    tied = (foils == best[:, None]).sum(axis=1)
+    credit = np.where(target > best, 1.0, np.where(target == best, 1.0 / (1 + tied), 0.0))
+    return credit, 1.0 / (1 + (~np.isnan(foils)).sum(axis=1))
 
 
 def bootstrap_ci(
@@ -95,6 +128,12 @@ def headline(frame: pd.DataFrame, *, seed: int = 0, n_boot: int = 1000) -> dict[
         "logit_diff": float(frame["logit_diff"].mean()),
         "logit_diff_ci95": [lo, hi],
         "control_logit_diff": _mean(pd.to_numeric(frame["control_diff"], errors="coerce")),
+        "related_score": category_mean(frame, "related_correct"),
+        "related_accuracy": _mean(frame["related_correct"]),
+        "choice_accuracy": float(frame["choice_correct"].mean()),
+        "choice_chance": float(frame["choice_chance"].mean()),
+        "calibrated_score": category_mean(frame, "calibrated_correct"),
+        "calibrated_accuracy": _mean(frame["calibrated_correct"]),
         "n_single_token": int(len(single)),
         "top1_accuracy": _mean(single["top1"]),  # over single-token items only
         "median_target_rank": _mean(single["target_rank"].median()) if len(single) else None,
@@ -109,8 +148,8 @@ def category_mean(frame: pd.DataFrame, column: str = "correct") -> float | None:
 
 
 def breakdown(frame: pd.DataFrame, by: str) -> dict[str, dict[str, float]]:
-    """Accuracy (vs the cue and vs the control), top-1 (single-token items) and mean logit
-    difference per value of the column `by`."""
+    """Accuracy (vs the cue, the control and the related word; choice among all foils, with its
+    chance; calibrated), top-1 (single-token items) and mean logit difference per value of `by`."""
     if frame.empty:
         return {}
     grouped = frame.groupby(by, sort=True).agg(
@@ -120,6 +159,10 @@ def breakdown(frame: pd.DataFrame, by: str) -> dict[str, dict[str, float]]:
         any_dual_accuracy=("any_dual_correct", "mean"),
         top1_accuracy=("top1", "mean"),
         logit_diff=("logit_diff", "mean"),
+        related_accuracy=("related_correct", "mean"),
+        choice_accuracy=("choice_correct", "mean"),
+        choice_chance=("choice_chance", "mean"),
+        calibrated_accuracy=("calibrated_correct", "mean"),
     )
     grouped["n"] = grouped["n"].astype(int)
     return {

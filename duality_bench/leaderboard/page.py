@@ -19,8 +19,10 @@ from duality_bench.leaderboard.columns import (
     COLUMNS_HELP,
     METRIC_COLUMNS,
     category_accuracy,
+    items_note,
     logit_diff_cell,
     params,
+    score_ci_cell,
     scored,
 )
 from duality_bench.leaderboard.entries import Entry, Leaderboard, categories, ranks
@@ -147,11 +149,9 @@ def render_html(board: Leaderboard) -> str:
 
 def _section(config: str, index: int, section: tuple[Entry, ...], sha256: str, figures: dict[str, Any]) -> list[str]:
     slug_ = slug(config)
-    n_items = {e.result.dataset.n_items for e in section}
-    items = f", {escape(str(n_items.pop()))} items" if len(n_items) == 1 else ""
     out = [
         f'<h2 id="config-{slug_}">Dataset config <code>{escape(config)}</code> '
-        f"<small>(sha256 {escape(sha256[:12])}{items})</small></h2>",
+        f"<small>(sha256 {escape(sha256[:12])}{escape(items_note(section))})</small></h2>",
         '<div class="scroll">',
         _table(section, slug_, index),
         "</div>",
@@ -177,7 +177,8 @@ def _table(section: tuple[Entry, ...], slug_: str, index: int) -> str:
     cats = categories(section)
     help_text = dict(COLUMNS_HELP)
     (headline, headline_text, _), *others = METRIC_COLUMNS
-    heads = [("#", "num", ""), ("model", "text", ""), (headline, "num headline", headline_text)]
+    heads = [("#", "num", help_text["#"]), ("model", "text", ""), (headline, "num headline", headline_text)]
+    heads += [("95% CI", "num", help_text["95% CI"])]
     heads += [("revision", "text", ""), ("params", "num", "")]
     heads += [(name, "num", text) for name, text, _ in others]
     heads += [("logit diff [95% CI]", "num", help_text["logit diff"])]
@@ -212,6 +213,7 @@ def _row(position: int, rank: str, e: Entry, cats: list[str], slug_: str) -> str
         f'<td class="text model"><a class="drill-link" href="#drill-{slug_}" data-row="{position}">'
         f"{escape(e.model_id)}</a>{badge}</td>",
         _number_cell(headline(m), number(headline(m)), "num headline"),
+        _number_cell(m.duality_score_ci95[0] if m.duality_score_ci95 else None, score_ci_cell(m)),
         f'<td class="text revision" title="{escape(revision)}">{escape(revision)}</td>',
         _number_cell(model.n_params, params(model.n_params)),
         *(_number_cell(get(m), number(get(m))) for _, _, get in others),
