@@ -10,15 +10,19 @@ when the interval of the difference excludes 0. Pure numpy and pandas, seeded.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # numpy and pandas load on first use, so importing the leaderboard stays light
+    import numpy as np
+    import pandas as pd
 
 LEVEL = 0.95
 
 
 def pair_sums(frame: pd.DataFrame, column: str = "correct") -> pd.DataFrame:
     """Per (category, pair): the sum of `column` over the pair's items and their count."""
+    import pandas as pd
+
     grouped = frame.groupby(["category", "pair_id"], sort=True)[column]
     return pd.DataFrame({"sum": grouped.sum(), "n": grouped.size()}).reset_index()
 
@@ -31,12 +35,16 @@ def duality_score(sums: pd.DataFrame) -> float:
 
 def _draws(sums: pd.DataFrame, seed: int, n_boot: int) -> list[np.ndarray]:
     """Per category, the resampled pair indices [n_boot, pairs of the category]."""
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     return [rng.integers(0, len(g), size=(n_boot, len(g))) for _, g in sums.groupby("category", sort=True)]
 
 
 def _scores(sums: pd.DataFrame, draws: list[np.ndarray]) -> np.ndarray:
     """The duality score of each bootstrap draw [n_boot]: the mean over categories."""
+    import numpy as np
+
     per_category = []
     for (_, g), idx in zip(sums.groupby("category", sort=True), draws, strict=True):
         s, n = g["sum"].to_numpy(float), g["n"].to_numpy(float)
@@ -46,6 +54,8 @@ def _scores(sums: pd.DataFrame, draws: list[np.ndarray]) -> np.ndarray:
 
 def score_interval(sums: pd.DataFrame, *, seed: int = 0, n_boot: int = 1000) -> tuple[float, float]:
     """95% percentile interval of the duality score, resampling pairs within categories."""
+    import numpy as np
+
     if sums.empty:
         return (float("nan"), float("nan"))
     scores = _scores(sums, _draws(sums, seed, n_boot))
@@ -59,6 +69,8 @@ def paired_interval(
     """(score a - score b, and its 95% interval) with the same pairs drawn for both rows.
 
     `a` and `b` are `pair_sums` tables of two rows scored on the same items."""
+    import numpy as np
+
     merged = a.merge(b, on=["category", "pair_id"], suffixes=("_a", "_b"), validate="one_to_one")
     if len(merged) != len(a) or len(merged) != len(b) or (merged["n_a"] != merged["n_b"]).any():
         raise ValueError("paired comparison needs two rows scored on the same items")
