@@ -8,7 +8,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from duality_bench.leaderboard.entries import Leaderboard, LeaderboardError, collect, current_dataset, rank
+from duality_bench.errors import DualityBenchError
+from duality_bench.headlines import Stability, compare, frames_from_results
+from duality_bench.leaderboard.entries import Entry, Leaderboard, LeaderboardError, collect, current_dataset, rank
 from duality_bench.leaderboard.markdown import render_markdown
 from duality_bench.leaderboard.page import render_html
 from duality_bench.results import unwritable_ancestor
@@ -34,6 +36,7 @@ def build_leaderboard(config: LeaderboardConfig | None = None) -> Leaderboard:
         what = f"; skipped {len(problems)} unusable file(s)" if problems else ""
         raise LeaderboardError(f"no usable results files under {results_dir}{what}")
     sections = rank(entries)
+    headlines = {c: h for c, section in sections.items() if (h := compare_headlines(section))}
     ranked = [e for section in sections.values() for e in section]
     entries = tuple(ranked + [e for e in entries if e.status != "current"])
     board = Leaderboard(
@@ -43,10 +46,25 @@ def build_leaderboard(config: LeaderboardConfig | None = None) -> Leaderboard:
         markdown=out / "LEADERBOARD.md",
         html=out / "index.html",
         sections=sections,
+        headlines=headlines,
     )
     pages = {board.markdown: render_markdown(board), board.html: render_html(board)}
     _write_all(pages)
     return board
+
+
+def compare_headlines(section: tuple[Entry, ...]) -> list[Stability]:
+    """The headline candidates on a section's rows, read from their items files; none where the
+    section lacks two real models and a reference row, or some row has no readable items file."""
+    real = [e for e in section if e.reference is None]
+    ids = [e.model_id for e in section]
+    if len(real) < 2 or len(real) == len(section) or len(set(ids)) < len(ids) or any(e.path is None for e in section):
+        return []
+    try:
+        frames = frames_from_results({e.model_id: e.path for e in section}, section[0].dataset)
+        return compare(frames, {e.model_id for e in section if e.reference})
+    except (DualityBenchError, OSError, ValueError):
+        return []
 
 
 def check_out(out: Path) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from duality_bench.data.dataset import DatasetError, load_items
 from duality_bench.data.dataset import dataset_dir as packaged_dataset
 from duality_bench.errors import DualityBenchError
+from duality_bench.headlines import Stability
 from duality_bench.results import Metrics, ResultsError, RunResult, load_result
 from duality_bench.statistics import rank_ranges
 
@@ -59,6 +60,7 @@ class Entry:
     link: str  # the results file, relative to the output folder (posix)
     status: str  # current | stale | partial | unverified
     note: str = ""  # why a non-current entry is not ranked
+    path: Path | None = None  # the results file as found; its items file is beside it
 
     @property
     def model_id(self) -> str:
@@ -91,6 +93,7 @@ class Leaderboard:
     markdown: Path
     html: Path
     sections: dict[str, tuple[Entry, ...]] = field(default_factory=dict)  # config -> ranked entries
+    headlines: dict[str, list[Stability]] = field(default_factory=dict)  # config -> the candidates compared
 
     @property
     def unranked(self) -> tuple[Entry, ...]:
@@ -147,7 +150,7 @@ def collect(results_dir: Path, out: Path, current: dict[str, str]) -> tuple[list
         seen[key] = shown
         status, note = dataset_status(result, current)
         link = Path(os.path.relpath(path.resolve(), out.resolve())).as_posix()
-        entries.append(Entry(result=result, link=link, status=status, note=note))
+        entries.append(Entry(result=result, link=link, status=status, note=note, path=path))
     return entries, problems
 
 
@@ -235,6 +238,11 @@ def _rank_ranges(real: list[Entry]) -> dict[int, tuple[int, int]]:
         return rank_ranges(tables, seed=0)
     except ValueError:  # rows scored on different items: no paired comparison
         return {}
+
+
+def short_name(model_id: str) -> str:
+    """A row's name in narrow places (a plot label, a table column): reference rows lose their prefix."""
+    return model_id.removeprefix(REFERENCE_PREFIX)
 
 
 def categories(section: tuple[Entry, ...]) -> list[str]:

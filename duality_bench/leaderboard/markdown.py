@@ -7,6 +7,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from duality_bench.headlines import EXPLAINED, headline_rows, markdown_table
 from duality_bench.leaderboard.columns import (
     COLUMNS_HELP,
     METRIC_COLUMNS,
@@ -17,7 +18,7 @@ from duality_bench.leaderboard.columns import (
     score_ci_cell,
     scored,
 )
-from duality_bench.leaderboard.entries import Leaderboard, categories, ranks
+from duality_bench.leaderboard.entries import Leaderboard, categories, ranks, short_name
 from duality_bench.results import number
 
 
@@ -53,6 +54,10 @@ def render_markdown(board: Leaderboard) -> str:
             row += [scored(e), f"[json]({md_link(e.link)})"]
             lines.append("| " + " | ".join(row) + " |")
         lines.append("")
+        if board.headlines.get(config):
+            short = {e.model_id: md(short_name(e.model_id)) for e in section}
+            table = markdown_table(headline_rows(board.headlines[config], short))
+            lines += ["### Which headline", "", EXPLAINED, "", *table, ""]
     if board.references:
         lines += ["## Reference rows", ""]
         lines += [f"- **{md(model_id)}**: {md(text)}" for model_id, text in board.references]

@@ -15,6 +15,7 @@ import json
 from html import escape
 from typing import Any
 
+from duality_bench.headlines import EXPLAINED, Stability, headline_rows
 from duality_bench.leaderboard.columns import (
     COLUMNS_HELP,
     METRIC_COLUMNS,
@@ -25,7 +26,7 @@ from duality_bench.leaderboard.columns import (
     score_ci_cell,
     scored,
 )
-from duality_bench.leaderboard.entries import Entry, Leaderboard, categories, ranks
+from duality_bench.leaderboard.entries import Entry, Leaderboard, categories, ranks, short_name
 from duality_bench.leaderboard.explore import (
     EXPLORE_SCRIPT,
     EXPLORE_STYLE,
@@ -114,7 +115,7 @@ def render_html(board: Leaderboard) -> str:
         *([filter_bar()] if board.sections else []),
     ]
     for index, (config, section) in enumerate(board.sections.items()):
-        body += _section(config, index, section, board.current[config], figures)
+        body += _section(config, index, section, board.current[config], figures, board.headlines.get(config))
     if board.references:
         body += ['<h2 id="references">Reference rows</h2>', "<dl>"]
         body += [f"<dt><b>{escape(m)}</b></dt><dd>{escape(text)}</dd>" for m, text in board.references]
@@ -147,7 +148,14 @@ def render_html(board: Leaderboard) -> str:
     )
 
 
-def _section(config: str, index: int, section: tuple[Entry, ...], sha256: str, figures: dict[str, Any]) -> list[str]:
+def _section(
+    config: str,
+    index: int,
+    section: tuple[Entry, ...],
+    sha256: str,
+    figures: dict[str, Any],
+    headlines: list[Stability] | None = None,
+) -> list[str]:
     slug_ = slug(config)
     out = [
         f'<h2 id="config-{slug_}">Dataset config <code>{escape(config)}</code> '
@@ -168,8 +176,28 @@ def _section(config: str, index: int, section: tuple[Entry, ...], sha256: str, f
         plot_id = f"plot-{slug_}-{kind}"
         figures[plot_id] = fig
         out.append(f'<div class="plot" id="{plot_id}"></div>')
+    if headlines:
+        out += ["<h3>Which headline</h3>", f"<p>{escape(EXPLAINED)}</p>", _headline_table(headlines, section)]
     out += ["<h3>Most asymmetric pairs per model</h3>", *_pair_tables(section)]
     return out
+
+
+def _headline_table(headlines: list[Stability], section: tuple[Entry, ...]) -> str:
+    """The headline candidates' comparison; the candidate and order columns are text."""
+    head, *body = headline_rows(headlines, {e.model_id: short_name(e.model_id) for e in section})
+    text = {0, len(section) + 1}
+
+    def row(cells: list[str], tag: str) -> str:
+        return (
+            "<tr>"
+            + "".join(
+                f'<{tag} class="{"text" if n in text else "num"}">{escape(c)}</{tag}>' for n, c in enumerate(cells)
+            )
+            + "</tr>"
+        )
+
+    rows = "".join(row(r, "td") for r in body)
+    return f'<div class="scroll"><table><thead>{row(head, "th")}</thead><tbody>{rows}</tbody></table></div>'
 
 
 def _table(section: tuple[Entry, ...], slug_: str, index: int) -> str:

@@ -25,10 +25,15 @@ def params_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
     for label, symbol, refs in (("models", "circle", False), ("reference rows", "diamond", True)):
         points = [e for e in section if bool(e.reference) == refs and e.result.model.n_params]
         if points:
+            y = [finite(e.metrics.duality_score) for e in points]
+            ci = [e.metrics.duality_score_ci95 for e in points]  # None in results files older than intervals
+            up = [finite(c[1] - v) if c and v is not None else None for c, v in zip(ci, y, strict=True)]
+            down = [finite(v - c[0]) if c and v is not None else None for c, v in zip(ci, y, strict=True)]
             fig.add_trace(
                 go.Scatter(
                     x=[e.result.model.n_params for e in points],
-                    y=[finite(e.metrics.duality_score) for e in points],
+                    y=y,
+                    error_y={"type": "data", "symmetric": False, "array": up, "arrayminus": down},
                     text=[plot_text(e.model_id) for e in points],
                     mode="markers+text",
                     textposition="top center",
@@ -39,6 +44,14 @@ def params_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
             )
     if not fig.data:
         return None
+    for e in section:  # a reference row with no parameters (word frequency, copy) is a level to beat
+        if e.reference and not e.result.model.n_params and finite(e.metrics.duality_score) is not None:
+            fig.add_hline(
+                y=e.metrics.duality_score,
+                line={"dash": "dot", "width": 1, "color": "#888"},
+                annotation={"text": plot_text(e.model_id), "font": {"size": 10, "color": "#666"}},
+                annotation_position="bottom right",
+            )
     counts = [math.log10(x) for trace in fig.data for x in trace.x]
     span = [min(counts) - 0.4, max(counts) + 0.4]  # room for the labels at both ends
     fig.update_layout(xaxis={"type": "log", "range": span, "title": {"text": "parameters (log scale)"}})
@@ -157,7 +170,13 @@ def _clean(obj: Any) -> Any:
 
 # (kind, title, the text above the plot (HTML, written here), the function that makes the figure)
 FIGURES: tuple[tuple[str, str, str, Callable[[tuple[Entry, ...]], dict[str, Any] | None]], ...] = (
-    ("params", "Duality score against parameter count", "", params_figure),
+    (
+        "params",
+        "Duality score against parameter count",
+        "Bars: 95% intervals (pairs resampled within categories). Dotted lines: reference rows that have no "
+        "parameters (word frequency, copy).",
+        params_figure,
+    ),
     ("categories", "Accuracy (dual above the cue) per category", "", category_figure),
     (
         "asymmetry",
