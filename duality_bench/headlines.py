@@ -195,13 +195,16 @@ def markdown_table(rows: list[list[str]]) -> list[str]:
     )
 
 
-def frames_from_results(paths: Mapping[str, Path], config: str = "all") -> dict[str, pd.DataFrame]:
-    """Row name -> `score_frame` of the results file at each path, read from its items file."""
+def frames_from_results(
+    paths: Mapping[str, Path], config: str = "all", dataset: Path | None = None
+) -> dict[str, pd.DataFrame]:
+    """Row name -> `score_frame` of the results file at each path, read from its items file and the
+    items of `config` (in the dataset folder `dataset`, by default the packaged one)."""
     from duality_bench.data.dataset import load_items
     from duality_bench.evaluation.items import items_path, read_items_file
     from duality_bench.evaluation.metrics import score_frame
 
-    items = load_items(config)
+    items = load_items(config, dataset)
     frames = {}
     for row, path in paths.items():
         _, scores = read_items_file(items_path(path))

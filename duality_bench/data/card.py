@@ -34,6 +34,7 @@ from duality_bench.data.dataset import (
 from duality_bench.data.pairs.senses import SENSE_RULE
 from duality_bench.data.pairs.tags import CORE_MIN_ZIPF, CORE_THRESHOLD_REASON
 from duality_bench.data.records import PromptItem
+from duality_bench.errors import DualityBenchError
 from duality_bench.results import ResultsError, RunResult, load_result
 
 
@@ -118,7 +119,7 @@ def render_card(summary: BuildSummary, config: BuildConfig, folder: Path) -> str
     body += foils_section(summary)
     body += example_section(folder, main)
     body += hand_audit_section(config)
-    body += audit_section(config, summary)
+    body += audit_section(config, summary, folder)
     body += removed_templates_section()
     body += ["", "## Fields", "", "| field | meaning |", "|---|---|"]
     body += [f"| `{k}` | {v} |" for k, v in FIELD_DOCS.items()]
@@ -258,22 +259,39 @@ def tokenizer_section(config: BuildConfig, summary: BuildSummary) -> list[str]:
     return lines
 
 
-def audit_section(config: BuildConfig, summary: BuildSummary) -> list[str]:
-    """Per-template accuracy of every results file scored on this build of `all`, if any."""
+def audit_section(config: BuildConfig, summary: BuildSummary, folder: Path) -> list[str]:
+    """The headline candidates, calibrated scores and per-template accuracy of every results file
+    scored on this build of `all` (in `folder`), if any."""
     if not config.audit or not Path(config.audit).is_dir():
         return []
-    runs: list[RunResult] = []
+    found: dict[str, tuple[Path, RunResult]] = {}
     for path in sorted(Path(config.audit).rglob("*.json")):
         try:
             result = load_result(path)
         except ResultsError:
             continue
         if result.dataset.config == "all" and result.dataset.sha256 == summary.sha256.get("all/test.parquet"):
-            runs.append(result)
-    if not runs:
+            found.setdefault(result.model.id, (path, result))
+    if not found:
         return []
-    runs.sort(key=lambda r: (r.model.id.startswith("baseline/"), r.model.id))
-    return calibration_table(runs) + template_table(runs)
+    order = sorted(found, key=lambda m: (m.startswith("baseline/"), m))
+    runs = [found[m][1] for m in order]
+    return headline_section({m: found[m][0] for m in order}, folder) + calibration_table(runs) + template_table(runs)
+
+
+def headline_section(paths: dict[str, Path], folder: Path) -> list[str]:
+    """The headline candidates compared on every run of `all` in `folder` (see `duality_bench.headlines`)."""
+    from duality_bench.headlines import EXPLAINED, compare, frames_from_results, headline_rows, markdown_table
+
+    references = {m for m in paths if m.startswith("baseline/")}
+    if len(paths) - len(references) < 2 or not references:
+        return []
+    try:
+        stabilities = compare(frames_from_results(paths, "all", folder), references)
+    except (DualityBenchError, OSError, ValueError):
+        return []
+    short = {m: m.removeprefix("baseline/") for m in paths}
+    return ["", "## Which headline", "", EXPLAINED, "", *markdown_table(headline_rows(stabilities, short))]
 
 
 def calibration_table(runs: list[RunResult]) -> list[str]:

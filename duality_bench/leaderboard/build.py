@@ -36,7 +36,7 @@ def build_leaderboard(config: LeaderboardConfig | None = None) -> Leaderboard:
         what = f"; skipped {len(problems)} unusable file(s)" if problems else ""
         raise LeaderboardError(f"no usable results files under {results_dir}{what}")
     sections = rank(entries)
-    headlines = {c: h for c, section in sections.items() if (h := compare_headlines(section))}
+    headlines = {c: h for c, section in sections.items() if (h := compare_headlines(section, config.dataset_dir))}
     ranked = [e for section in sections.values() for e in section]
     entries = tuple(ranked + [e for e in entries if e.status != "current"])
     board = Leaderboard(
@@ -53,7 +53,7 @@ def build_leaderboard(config: LeaderboardConfig | None = None) -> Leaderboard:
     return board
 
 
-def compare_headlines(section: tuple[Entry, ...]) -> list[Stability]:
+def compare_headlines(section: tuple[Entry, ...], dataset_dir: Path | None = None) -> list[Stability]:
     """The headline candidates on a section's rows, read from their items files; none where the
     section lacks two real models and a reference row, or some row has no readable items file."""
     real = [e for e in section if e.reference is None]
@@ -61,7 +61,7 @@ def compare_headlines(section: tuple[Entry, ...]) -> list[Stability]:
     if len(real) < 2 or len(real) == len(section) or len(set(ids)) < len(ids) or any(e.path is None for e in section):
         return []
     try:
-        frames = frames_from_results({e.model_id: e.path for e in section}, section[0].dataset)
+        frames = frames_from_results({e.model_id: e.path for e in section}, section[0].dataset, dataset_dir)
         return compare(frames, {e.model_id for e in section if e.reference})
     except (DualityBenchError, OSError, ValueError):
         return []

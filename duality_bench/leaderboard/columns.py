@@ -18,6 +18,14 @@ def params(n: Any) -> str:
     return str(n)
 
 
+def weights(e: Entry) -> str:
+    """What an offline alias's weights are (tuning, quantisation); "–" for other models and reference rows."""
+    from duality_bench.evaluation.offline import OFFLINE_MODELS
+
+    model = OFFLINE_MODELS.get(e.model_id)
+    return model.note if model is not None and model.note and not e.reference else "–"
+
+
 def score_ci_cell(m: Metrics) -> str:
     """The duality score's 95% interval (pairs resampled within categories), or "–" for older files."""
     ci = m.duality_score_ci95
@@ -134,6 +142,11 @@ METRIC_COLUMNS: tuple[tuple[str, str, Callable[[Metrics], float | None]], ...] =
 
 COLUMNS_HELP = (
     ("#", "rank; a range (1–2) where a paired bootstrap over pairs cannot separate the row from its neighbours"),
+    (
+        "weights",
+        "what the offline models' weights are: how they were tuned and how their GGUF files are quantised "
+        "(scored de-quantised to float32)",
+    ),
     ("95% CI", "the duality score's 95% bootstrap interval, resampling pairs within categories (seed 0)"),
     *((name, text) for name, text, _ in METRIC_COLUMNS),
     (

@@ -17,6 +17,7 @@ from duality_bench.leaderboard.columns import (
     params,
     score_ci_cell,
     scored,
+    weights,
 )
 from duality_bench.leaderboard.entries import Leaderboard, categories, ranks, short_name
 from duality_bench.results import number
@@ -40,14 +41,14 @@ def render_markdown(board: Leaderboard) -> str:
     for config, section in board.sections.items():
         cats = categories(section)
         lines += [f"## Dataset config `{md(config)}` (sha256 `{board.current[config][:12]}`{items_note(section)})", ""]
-        head = ["#", "model", "revision", "params", *(name for name, _, _ in METRIC_COLUMNS[:1]), "95% CI"]
+        head = ["#", "model", "revision", "params", "weights", *(name for name, _, _ in METRIC_COLUMNS[:1]), "95% CI"]
         head += [*(name for name, _, _ in METRIC_COLUMNS[1:]), "logit diff [95% CI]"]
         head += [*(f"{md(c)} acc." for c in cats), "scored / excluded", "results"]
         lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
         for r, e in zip(ranks(section), section, strict=True):
             m = e.metrics
             name = md(e.model_id) + (" (reference)" if e.reference else "")
-            row = [r, name, md(e.result.model.revision or "–"), params(e.result.model.n_params)]
+            row = [r, name, md(e.result.model.revision or "–"), params(e.result.model.n_params), md(weights(e))]
             row += [number(METRIC_COLUMNS[0][2](m)), score_ci_cell(m)]
             row += [number(get(m)) for _, _, get in METRIC_COLUMNS[1:]] + [logit_diff_cell(m)]
             row += [number(category_accuracy(e, c)) for c in cats]

@@ -25,6 +25,7 @@ from duality_bench.leaderboard.columns import (
     params,
     score_ci_cell,
     scored,
+    weights,
 )
 from duality_bench.leaderboard.entries import Entry, Leaderboard, categories, ranks, short_name
 from duality_bench.leaderboard.explore import (
@@ -207,7 +208,7 @@ def _table(section: tuple[Entry, ...], slug_: str, index: int) -> str:
     (headline, headline_text, _), *others = METRIC_COLUMNS
     heads = [("#", "num", help_text["#"]), ("model", "text", ""), (headline, "num headline", headline_text)]
     heads += [("95% CI", "num", help_text["95% CI"])]
-    heads += [("revision", "text", ""), ("params", "num", "")]
+    heads += [("revision", "text", ""), ("params", "num", ""), ("weights", "text", help_text["weights"])]
     heads += [(name, "num", text) for name, text, _ in others]
     heads += [("logit diff [95% CI]", "num", help_text["logit diff"])]
     heads += [
@@ -244,6 +245,7 @@ def _row(position: int, rank: str, e: Entry, cats: list[str], slug_: str) -> str
         _number_cell(m.duality_score_ci95[0] if m.duality_score_ci95 else None, score_ci_cell(m)),
         f'<td class="text revision" title="{escape(revision)}">{escape(revision)}</td>',
         _number_cell(model.n_params, params(model.n_params)),
+        f'<td class="text">{escape(weights(e))}</td>',
         *(_number_cell(get(m), number(get(m))) for _, _, get in others),
         _number_cell(m.logit_diff, logit_diff_cell(m)),
         *(_number_cell(category_accuracy(e, c), number(category_accuracy(e, c))) for c in cats),
