@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from duality_bench.data.dataset import load_items
+from duality_bench.data.dataset import file_sha256, load_items
 from duality_bench.evaluation.items import read_items_file
 from duality_bench.evaluation.metrics import headline, score_frame
 from duality_bench.evaluation.models import load_model
+from duality_bench.evaluation.offline import OFFLINE_MODELS
 from duality_bench.evaluation.run import EvalConfig, evaluate
-from tests.need import need_package
+from tests.need import need, need_package
 
 pytestmark = pytest.mark.integration
 
@@ -90,3 +91,41 @@ def test_gemma3_scores_with_its_own_tokenizer(tmp_path):
         other = by_id[score.item_id]
         assert score.logit_diff == pytest.approx(other.logit_diff, abs=1e-3)
         assert score.calibrated_diff == pytest.approx(other.calibrated_diff, abs=1e-3)
+
+
+QWEN = ("qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b")
+QWEN_SUBSAMPLE = 40  # every 40th item of `all`
+# Scores of one CPU type agree to this; the batches of a sample are not those of the full run.
+QWEN_TOLERANCE = 1e-4
+
+
+def _need_parts(spec: str) -> None:
+    parts = OFFLINE_MODELS[spec].parts
+    missing = [n for n in range(1, parts.n_parts + 1) if parts.part_path(n) is None]
+    need(not missing, f"parts {missing} of {spec} are not installed (bash scripts/install.sh --models)")
+
+
+@pytest.mark.parametrize("spec", QWEN)
+def test_qwen_parts_join_into_the_published_file(spec):
+    _need_parts(spec)
+    parts = OFFLINE_MODELS[spec].parts
+    assert [p.stat().st_size for p in parts.check_parts()] == [parts.part_size(n) for n in range(1, parts.n_parts + 1)]
+    joined = OFFLINE_MODELS[spec].locate()
+    assert file_sha256(joined) == parts.sha256
+
+
+@pytest.mark.parametrize("spec", QWEN)
+def test_qwen_matches_its_committed_items(spec, tmp_path):
+    _need_parts(spec)
+    items = load_items("all")[::QWEN_SUBSAMPLE]
+    result = evaluate(spec, EvalConfig(output=tmp_path / "r.json", progress=False), items=items)
+    assert len(result.scores) == len(items) and result.excluded.count == 0
+    committed = _committed(spec)
+    fields = ("logit_diff", "target_logprob", "distractor_logprob", "control_diff", "related_diff", "calibrated_diff")
+    for score in result.scores:
+        old = committed[score.item_id]
+        for field in fields:
+            new_value, old_value = getattr(score, field), getattr(old, field)
+            assert (new_value is None) == (old_value is None), (field, score.item_id)
+            if new_value is not None:
+                assert new_value == pytest.approx(old_value, abs=QWEN_TOLERANCE), (field, score.item_id)

