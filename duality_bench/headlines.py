@@ -1,35 +1,40 @@
-"""Which number heads the leaderboard: candidate summaries of the same scored items, compared by
-how stable the order of the rows they give is.
+"""Candidate headlines: summaries of the same scored items, compared by how stable the order of
+the rows they give is.
 
 A candidate is one way to reduce a row's per-item results to a number. For each candidate, every
 row (real models and reference rows, all scored on the same items) is scored on the whole set
 and on the two halves of three splits that share no items: zero-shot vs few-shot templates,
-curated vs WordNet pairs, and two random halves of the pairs (seeded). A split's agreement is the
-share of row pairs, among those the whole set orders strictly, that both halves order the same
-way. The chosen headline is the candidate with the highest mean agreement; ties go to the one
-that puts every real model above every reference row on more of the halves, then to the earlier
-candidate (today's headline first).
+curated vs WordNet pairs, and random halves of the pairs (RANDOM_SPLITS seeded draws). A split's
+agreement is the share of all row pairs whose order on the whole set (a tie included) both halves
+reproduce; for the random halves, the mean over the draws. The most stable candidate has the
+highest mean agreement over the three splits; ties go to the higher agreement over pairs of real
+models, then to the one that puts every real model above every reference row on more of the
+whole set and the six halves (the first random draw), then to the earlier candidate. A candidate
+that some row cannot be scored on (a results file without its field) is shown but not chosen.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pandas loads on first use
     import pandas as pd
 
-SEED = 0  # the random halves of the pairs
+RANDOM_SPLITS = 10  # seeded draws of random pair halves: one draw's order flips are noise
 
 EXPLAINED = (
     "Candidate headlines for the same per-item results, scored on all items and on the two halves of three "
-    "splits that share no items (zero-shot vs few-shot templates, curated vs WordNet pairs, two random halves "
-    "of the pairs, seed 0). Agreement: of the row pairs the whole set orders, how many both halves order the "
-    "same way; real models: the same over pairs of real models only, all splits together; real > references: "
-    "on how many of the whole set and the six halves every real model is above every reference row. The "
-    "chosen candidate has the highest mean agreement (ties: more of real > references, then the earlier row)."
+    "splits that share no items: zero-shot vs few-shot templates, curated vs WordNet pairs, and random halves "
+    f"of the pairs ({RANDOM_SPLITS} seeded draws). Agreement: the share of all pairs of rows whose order on "
+    "the whole set both halves reproduce (for the random halves, the mean over the draws); mean: over the three "
+    "splits; real models: the same share over pairs of real models only, all splits together; real > "
+    "references: on how many of the whole set and the six halves (the first random draw) every real model is "
+    "above every reference row. The most stable candidate has the highest mean (ties: real models, then "
+    "real > references, then the earlier row)."
 )
 
 
@@ -71,18 +76,19 @@ CANDIDATES = (
 )
 
 
-def _random_halves(frame: pd.DataFrame) -> tuple[pd.Series, str, str]:
+def _random_halves(frame: pd.DataFrame, seed: int) -> pd.Series:
     import numpy as np
 
     pairs = sorted(frame["pair_id"].unique())
-    chosen = set(np.random.default_rng(SEED).permutation(pairs)[: len(pairs) // 2])
-    return frame["pair_id"].isin(chosen), "pairs A", "pairs B"
+    chosen = set(np.random.default_rng(seed).permutation(pairs)[: len(pairs) // 2])
+    return frame["pair_id"].isin(chosen)
 
 
-SPLITS: tuple[tuple[str, Callable[[pd.DataFrame], tuple[pd.Series, str, str]]], ...] = (
-    ("zero-/few-shot", lambda f: (f["family"] == "zero-shot", "zero-shot", "few-shot")),
-    ("curated/WordNet", lambda f: (f["source"] == "curated", "curated", "WordNet")),
-    ("random pair halves", _random_halves),
+# split -> (half names, the items of the first half, one mask per draw)
+SPLITS: tuple[tuple[str, tuple[str, str], Callable[[pd.DataFrame], list[pd.Series]]], ...] = (
+    ("zero-/few-shot", ("zero-shot", "few-shot"), lambda f: [f["family"] == "zero-shot"]),
+    ("curated/WordNet", ("curated", "WordNet"), lambda f: [f["source"] == "curated"]),
+    ("random pair halves", ("pairs A", "pairs B"), lambda f: [_random_halves(f, s) for s in range(RANDOM_SPLITS)]),
 )
 
 
@@ -91,108 +97,144 @@ class Stability:
     """One candidate on every row: its scores, and how well the order of the rows holds on halves."""
 
     candidate: Candidate
-    scores: dict[str, float]  # row -> score on all items
-    halves: dict[str, dict[str, float]]  # half name -> row -> score
-    agreement: dict[str, tuple[int, int]]  # split -> (row pairs ordered alike on both halves, pairs ordered)
-    real_agreement: tuple[int, int]  # the same over every split, pairs of real models only
-    real_first: dict[str, bool]  # "all" and each half -> every real model above every reference row
+    scores: Mapping[str, float]  # row -> score on all items
+    halves: Mapping[str, Mapping[str, float]]  # half name -> row -> score (random halves: the first draw)
+    agreement: Mapping[str, float]  # split -> share of row pairs ordered as on the whole set on both halves
+    # (only the splits whose halves both hold items: curated/WordNet does not apply to config `curated`)
+    real_agreement: float  # the same over pairs of real models, every split (and draw) alike
+    real_first: Mapping[str, bool] = field(default_factory=dict)  # "all" and each half -> real models above refs
+
+    @property
+    def available(self) -> bool:
+        """Every row has a score on the whole set and on every half."""
+        values = [*self.scores.values(), *(v for h in self.halves.values() for v in h.values())]
+        return all(math.isfinite(v) for v in values)
 
     @property
     def mean_agreement(self) -> float:
-        shares = [k / n for k, n in self.agreement.values() if n]
-        return sum(shares) / len(shares) if shares else float("nan")
+        """The mean over the splits that apply (both halves hold items)."""
+        return sum(self.agreement.values()) / len(self.agreement) if self.agreement else math.nan
 
     def order(self) -> list[str]:
         return sorted(self.scores, key=lambda r: -self.scores[r])
 
 
 def compare(frames: Mapping[str, pd.DataFrame], references: set[str]) -> list[Stability]:
-    """Every candidate on every row's `score_frame` (all rows on the same items), in CANDIDATES order."""
+    """Every candidate on every row's `score_frame`, in CANDIDATES order, on the items all rows have."""
+    if len(frames) < 2:
+        raise ValueError("headline candidates are compared on two rows or more")
+    common = set.intersection(*(set(f["id"]) for f in frames.values()))
+    if not common:
+        raise ValueError("headline candidates are compared on items the rows share; these share none")
+    frames = {row: f[f["id"].isin(common)].sort_values("id", ignore_index=True) for row, f in frames.items()}
     first = next(iter(frames.values()))
-    if any(set(f["id"]) != set(first["id"]) for f in frames.values()):
-        raise ValueError("headline candidates are compared on rows scored on the same items")
-    cuts = []
-    for split, cut in SPLITS:
-        mask, a, b = cut(first)
-        ids = set(first.loc[mask, "id"])
-        cuts.append((split, a, b, ids))
+    draws = []
+    for split, names, masks in SPLITS:
+        id_sets = [set(first.loc[m, "id"]) for m in masks(first)]
+        if all(0 < len(ids) < len(first) for ids in id_sets):  # a split with an empty half does not apply
+            draws.append((split, names, id_sets))
+    real = [r for r in frames if r not in references]
     out = []
     for cand in CANDIDATES:
         scores = {row: cand.score(f) for row, f in frames.items()}
         halves: dict[str, dict[str, float]] = {}
-        agreement = {}
-        real_same = real_ordered = 0
-        for split, a, b, ids in cuts:
-            halves[a] = {row: cand.score(f[f["id"].isin(ids)]) for row, f in frames.items()}
-            halves[b] = {row: cand.score(f[~f["id"].isin(ids)]) for row, f in frames.items()}
-            agreement[split] = _agreement(scores, halves[a], halves[b])
-            same, ordered = _agreement(
-                *({r: v for r, v in s.items() if r not in references} for s in (scores, halves[a], halves[b]))
-            )
-            real_same, real_ordered = real_same + same, real_ordered + ordered
+        agreement: dict[str, float] = {}
+        real_shares = []
+        for split, (a, b), id_sets in draws:
+            shares = []
+            for n, ids in enumerate(id_sets):
+                in_a = {row: cand.score(f[f["id"].isin(ids)]) for row, f in frames.items()}
+                in_b = {row: cand.score(f[~f["id"].isin(ids)]) for row, f in frames.items()}
+                if n == 0:
+                    halves[a], halves[b] = in_a, in_b
+                shares.append(_agreement(scores, in_a, in_b, list(frames)))
+                real_shares.append(_agreement(scores, in_a, in_b, real))
+            agreement[split] = sum(shares) / len(shares)
         real_first = {name: _real_first(s, references) for name, s in {"all": scores, **halves}.items()}
-        out.append(Stability(cand, scores, halves, agreement, (real_same, real_ordered), real_first))
+        real_agreement = sum(real_shares) / len(real_shares)
+        out.append(Stability(cand, scores, halves, agreement, real_agreement, real_first))
     return out
 
 
-def _agreement(whole: dict[str, float], a: dict[str, float], b: dict[str, float]) -> tuple[int, int]:
-    rows = list(whole)
-    same = ordered = 0
-    for i, x in enumerate(rows):
-        for y in rows[i + 1 :]:
-            sign = _sign(whole[x] - whole[y])
-            if sign:
-                ordered += 1
-                same += _sign(a[x] - a[y]) == sign and _sign(b[x] - b[y]) == sign
-    return same, ordered
+def _agreement(whole: Mapping[str, float], a: Mapping[str, float], b: Mapping[str, float], rows: list[str]) -> float:
+    """The share of pairs of `rows` that both halves order as the whole set does (a tie is an order
+    too; a pair with a missing score is not reproduced)."""
+    pairs = [(x, y) for i, x in enumerate(rows) for y in rows[i + 1 :]]
+    if not pairs:
+        return float("nan")
+    same = 0
+    for x, y in pairs:
+        diffs = [s[x] - s[y] for s in (whole, a, b)]
+        same += all(math.isfinite(d) for d in diffs) and len({_sign(d) for d in diffs}) == 1
+    return same / len(pairs)
 
 
 def _sign(x: float) -> int:
     return (x > 0) - (x < 0)
 
 
-def _real_first(scores: dict[str, float], references: set[str]) -> bool:
+def _real_first(scores: Mapping[str, float], references: set[str]) -> bool:
     real = [v for r, v in scores.items() if r not in references]
     refs = [v for r, v in scores.items() if r in references]
-    return bool(real and refs) and min(real) > max(refs)
+    if not real or not refs or not all(math.isfinite(v) for v in real + refs):
+        return False
+    return min(real) > max(refs)
 
 
-def choose(stabilities: list[Stability]) -> Stability:
-    """The most stable candidate (see the module docstring for the tie-breaks)."""
-    return max(
-        stabilities, key=lambda s: (round(s.mean_agreement, 9), sum(s.real_first.values()), -stabilities.index(s))
-    )
+def choose(stabilities: list[Stability]) -> Stability | None:
+    """The most stable candidate that every row has (see the module docstring for the tie-breaks)."""
+    ranked = [
+        (_finite(round(s.mean_agreement, 9)), _finite(s.real_agreement), sum(s.real_first.values()), -n, s)
+        for n, s in enumerate(stabilities)
+        if s.available
+    ]
+    return max(ranked, key=lambda t: t[:4])[4] if ranked else None
 
 
-def headline_rows(stabilities: list[Stability], short: Mapping[str, str] | None = None) -> list[list[str]]:
-    """The comparison as text cells, header first: each candidate's score per row, its order, the
-    agreement on every split and overall, the same over pairs of real models only, and on how many
-    of the whole set and the six halves every real model is above every reference row."""
+def _finite(x: float) -> float:
+    return x if math.isfinite(x) else -1.0
+
+
+def headline_rows(
+    stabilities: list[Stability], short: Mapping[str, str] | None = None
+) -> tuple[list[str], list[list[str]]]:
+    """The comparison as text cells: each column's kind ("text" or "num") and the rows, header first.
+
+    Per candidate: its score on every row, its order of the rows, the agreement on each split and
+    their mean, the agreement over pairs of real models, and on how many of the whole set and the
+    six halves every real model is above every reference row ("–" where some row has no score)."""
     short = dict(short or {})
     rows = list(stabilities[0].scores)
-    head = ["headline", *(short.get(r, r) for r in rows), "order (best first)", *(s for s, _ in SPLITS)]
-    out = [[*head, "mean agreement", "real models", "real > references"]]
+    head = ["headline", *(short.get(r, r) for r in rows), "order (best first)", *(s for s, _, _ in SPLITS)]
+    head += ["mean", "real models", "real > references"]
+    kinds = ["text", *(["num"] * len(rows)), "text", *(["num"] * (len(SPLITS) + 3))]
+    out = [head]
     best = choose(stabilities)
     for s in stabilities:
         label = f"{s.candidate.name} (chosen)" if s is best else s.candidate.name
-        cells = [f"{s.scores[r]:.3f}" for r in rows]
+        cells = [_cell(s.scores[r], 3) for r in rows]
+        if not s.available:
+            out.append([label, *cells, *(["–"] * (len(head) - len(cells) - 1))])
+            continue
         order = " > ".join(short.get(r, r) for r in s.order())
-        agree = [f"{k}/{n}" for k, n in s.agreement.values()]
-        real = "{}/{}".format(*s.real_agreement)
+        agree = [_cell(s.agreement.get(split, math.nan), 2) for split, _, _ in SPLITS]
         first = f"{sum(s.real_first.values())}/{len(s.real_first)}"
-        out.append([label, *cells, order, *agree, f"{s.mean_agreement:.2f}", real, first])
-    return out
+        out.append([label, *cells, order, *agree, _cell(s.mean_agreement, 2), _cell(s.real_agreement, 2), first])
+    return kinds, out
 
 
-def markdown_table(rows: list[list[str]]) -> list[str]:
+def _cell(x: float, digits: int) -> str:
+    return f"{x:.{digits}f}" if math.isfinite(x) else "–"
+
+
+def markdown_table(kinds: list[str], rows: list[list[str]]) -> list[str]:
     """A markdown table of `headline_rows`: text columns left, numbers right."""
-    head, *body = rows
-    align = ["---" if not c[:1].isdigit() else "---:" for c in body[0]] if body else ["---"] * len(head)
-    return (
-        ["| " + " | ".join(r) + " |" for r in [head]]
-        + ["|" + "|".join(align) + "|"]
-        + ["| " + " | ".join(r) + " |" for r in body]
-    )
+    align = ["---:" if k == "num" else "---" for k in kinds]
+    return [
+        "| " + " | ".join(rows[0]) + " |",
+        "|" + "|".join(align) + "|",
+        *("| " + " | ".join(r) + " |" for r in rows[1:]),
+    ]
 
 
 def frames_from_results(

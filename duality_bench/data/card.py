@@ -290,8 +290,8 @@ def headline_section(paths: dict[str, Path], folder: Path) -> list[str]:
         stabilities = compare(frames_from_results(paths, "all", folder), references)
     except (DualityBenchError, OSError, ValueError):
         return []
-    short = {m: m.removeprefix("baseline/") for m in paths}
-    return ["", "## Which headline", "", EXPLAINED, "", *markdown_table(headline_rows(stabilities, short))]
+    short = {m: m.removeprefix("baseline/").replace("|", "\\|") for m in paths}  # ids from results files
+    return ["", "## Which headline", "", EXPLAINED, "", *markdown_table(*headline_rows(stabilities, short))]
 
 
 def calibration_table(runs: list[RunResult]) -> list[str]:

@@ -63,7 +63,7 @@ def compare_headlines(section: tuple[Entry, ...], dataset_dir: Path | None = Non
     try:
         frames = frames_from_results({e.model_id: e.path for e in section}, section[0].dataset, dataset_dir)
         return compare(frames, {e.model_id for e in section if e.reference})
-    except (DualityBenchError, OSError, ValueError):
+    except (DualityBenchError, OSError, KeyError, ValueError):  # an unreadable or foreign items file
         return []
 
 

@@ -57,7 +57,7 @@ def render_markdown(board: Leaderboard) -> str:
         lines.append("")
         if board.headlines.get(config):
             short = {e.model_id: md(short_name(e.model_id)) for e in section}
-            table = markdown_table(headline_rows(board.headlines[config], short))
+            table = markdown_table(*headline_rows(board.headlines[config], short))
             lines += ["### Which headline", "", EXPLAINED, "", *table, ""]
     if board.references:
         lines += ["## Reference rows", ""]

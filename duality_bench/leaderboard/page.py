@@ -184,18 +184,12 @@ def _section(
 
 
 def _headline_table(headlines: list[Stability], section: tuple[Entry, ...]) -> str:
-    """The headline candidates' comparison; the candidate and order columns are text."""
-    head, *body = headline_rows(headlines, {e.model_id: short_name(e.model_id) for e in section})
-    text = {0, len(section) + 1}
+    """The headline candidates' comparison, text columns left and numbers right."""
+    kinds, (head, *body) = headline_rows(headlines, {e.model_id: short_name(e.model_id) for e in section})
 
     def row(cells: list[str], tag: str) -> str:
-        return (
-            "<tr>"
-            + "".join(
-                f'<{tag} class="{"text" if n in text else "num"}">{escape(c)}</{tag}>' for n, c in enumerate(cells)
-            )
-            + "</tr>"
-        )
+        inner = "".join(f'<{tag} class="{k}">{escape(c)}</{tag}>' for k, c in zip(kinds, cells, strict=True))
+        return f"<tr>{inner}</tr>"
 
     rows = "".join(row(r, "td") for r in body)
     return f'<div class="scroll"><table><thead>{row(head, "th")}</thead><tbody>{rows}</tbody></table></div>'
