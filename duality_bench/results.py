@@ -201,6 +201,7 @@ class Metrics:
     calibrated_accuracy: float | None = _unit()
     # pairs resampled within categories (`evaluation.statistics`), seeded by the run's seed
     duality_score_ci95: tuple[float, float] | None = None
+    choice_accuracy_ci95: tuple[float, float] | None = None  # items weigh alike
     strict_pair_accuracy: float | None = _unit()  # pairs right both ways on most of their templates
 
 

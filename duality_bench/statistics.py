@@ -1,10 +1,12 @@
-"""Uncertainty of the headline: bootstrap over pairs within categories, paired between rows.
+"""Uncertainty of a score: bootstrap over pairs within categories, paired between rows.
 
 Items of one pair are not independent (one pair, many templates), so intervals resample pairs,
-not items, and within each category, so every category keeps its weight in the duality score
-(the mean over categories of per-category accuracy). Two rows scored on the same items are
-compared by a paired bootstrap that draws the same pairs for both: their ranks are separable
-when the interval of the difference excludes 0. Pure numpy and pandas, seeded.
+not items, and within each category, so every category keeps its size. A score weighs either
+categories alike (`by="category"`: the mean over categories of per-category accuracy, as the
+duality score does) or items alike (`by="item"`: the share over all items, as the choice accuracy
+does). Two rows scored on the same items are compared by a paired bootstrap that draws the same
+pairs for both: their ranks are separable when the interval of the difference excludes 0. Pure
+numpy and pandas, seeded.
 """
 
 from __future__ import annotations
@@ -27,8 +29,11 @@ def pair_sums(frame: pd.DataFrame, column: str = "correct") -> pd.DataFrame:
     return pd.DataFrame({"sum": grouped.sum(), "n": grouped.size()}).reset_index()
 
 
-def duality_score(sums: pd.DataFrame) -> float:
-    """The mean over categories of per-category accuracy, from a `pair_sums` table."""
+def duality_score(sums: pd.DataFrame, by: str = "category") -> float:
+    """The score of a `pair_sums` table: the mean over categories of per-category accuracy, or
+    (`by="item"`) the share over all items."""
+    if by == "item":
+        return float(sums["sum"].sum() / sums["n"].sum())
     per_category = sums.groupby("category")[["sum", "n"]].sum()
     return float((per_category["sum"] / per_category["n"]).mean())
 
@@ -41,30 +46,35 @@ def _draws(sums: pd.DataFrame, seed: int, n_boot: int) -> list[np.ndarray]:
     return [rng.integers(0, len(g), size=(n_boot, len(g))) for _, g in sums.groupby("category", sort=True)]
 
 
-def _scores(sums: pd.DataFrame, draws: list[np.ndarray]) -> np.ndarray:
-    """The duality score of each bootstrap draw [n_boot]: the mean over categories."""
+def _scores(sums: pd.DataFrame, draws: list[np.ndarray], by: str = "category") -> np.ndarray:
+    """The score of each bootstrap draw [n_boot] (see `duality_score` for `by`)."""
     import numpy as np
 
-    per_category = []
+    totals, counts = [], []
     for (_, g), idx in zip(sums.groupby("category", sort=True), draws, strict=True):
         s, n = g["sum"].to_numpy(float), g["n"].to_numpy(float)
-        per_category.append(s[idx].sum(1) / n[idx].sum(1))
-    return np.mean(per_category, axis=0)
+        totals.append(s[idx].sum(1))
+        counts.append(n[idx].sum(1))
+    if by == "item":
+        return np.sum(totals, axis=0) / np.sum(counts, axis=0)
+    return np.mean([t / c for t, c in zip(totals, counts, strict=True)], axis=0)
 
 
-def score_interval(sums: pd.DataFrame, *, seed: int = 0, n_boot: int = 1000) -> tuple[float, float]:
-    """95% percentile interval of the duality score, resampling pairs within categories."""
+def score_interval(
+    sums: pd.DataFrame, *, seed: int = 0, n_boot: int = 1000, by: str = "category"
+) -> tuple[float, float]:
+    """95% percentile interval of the score, resampling pairs within categories."""
     import numpy as np
 
     if sums.empty:
         return (float("nan"), float("nan"))
-    scores = _scores(sums, _draws(sums, seed, n_boot))
+    scores = _scores(sums, _draws(sums, seed, n_boot), by)
     alpha = (1 - LEVEL) / 2
     return (float(np.quantile(scores, alpha)), float(np.quantile(scores, 1 - alpha)))
 
 
 def paired_interval(
-    a: pd.DataFrame, b: pd.DataFrame, *, seed: int = 0, n_boot: int = 1000
+    a: pd.DataFrame, b: pd.DataFrame, *, seed: int = 0, n_boot: int = 1000, by: str = "category"
 ) -> tuple[float, float, float]:
     """(score a - score b, and its 95% interval) with the same pairs drawn for both rows.
 
@@ -77,26 +87,28 @@ def paired_interval(
     sa = merged[["category", "pair_id", "sum_a", "n_a"]].set_axis(["category", "pair_id", "sum", "n"], axis=1)
     sb = merged[["category", "pair_id", "sum_b", "n_b"]].set_axis(["category", "pair_id", "sum", "n"], axis=1)
     draws = _draws(sa, seed, n_boot)
-    diff = _scores(sa, draws) - _scores(sb, draws)
-    point = duality_score(sa) - duality_score(sb)
+    diff = _scores(sa, draws, by) - _scores(sb, draws, by)
+    point = duality_score(sa, by) - duality_score(sb, by)
     alpha = (1 - LEVEL) / 2
     return point, float(np.quantile(diff, alpha)), float(np.quantile(diff, 1 - alpha))
 
 
-def separable(a: pd.DataFrame, b: pd.DataFrame, *, seed: int = 0, n_boot: int = 1000) -> bool:
+def separable(a: pd.DataFrame, b: pd.DataFrame, *, seed: int = 0, n_boot: int = 1000, by: str = "category") -> bool:
     """Whether the interval of the paired difference excludes 0."""
-    _, lo, hi = paired_interval(a, b, seed=seed, n_boot=n_boot)
+    _, lo, hi = paired_interval(a, b, seed=seed, n_boot=n_boot, by=by)
     return lo > 0 or hi < 0
 
 
-def rank_ranges(rows: Mapping[str, pd.DataFrame], *, seed: int = 0, n_boot: int = 1000) -> dict[str, tuple[int, int]]:
+def rank_ranges(
+    rows: Mapping[str, pd.DataFrame], *, seed: int = 0, n_boot: int = 1000, by: str = "category"
+) -> dict[str, tuple[int, int]]:
     """Each row's best and worst rank: 1 + the rows separably above it, n - the rows separably below."""
     names = list(rows)
     above = dict.fromkeys(names, 0)
     below = dict.fromkeys(names, 0)
     for i, x in enumerate(names):
         for y in names[i + 1 :]:
-            _, lo, hi = paired_interval(rows[x], rows[y], seed=seed, n_boot=n_boot)
+            _, lo, hi = paired_interval(rows[x], rows[y], seed=seed, n_boot=n_boot, by=by)
             if lo > 0:
                 above[y] += 1
                 below[x] += 1

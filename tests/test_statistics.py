@@ -67,3 +67,17 @@ def test_strict_pair_accuracy_needs_both_directions_on_most_templates() -> None:
     rows += [("x", "r", "a->b", 0, 1.0)]  # one direction only
     df = pd.DataFrame(rows, columns=["category", "pair_id", "direction", "template_id", "correct"])
     assert strict_pair_accuracy(df) == pytest.approx(1 / 3)
+
+
+def test_items_or_categories_weigh_alike() -> None:
+    sums = pd.DataFrame(
+        [("big", "b1", 9.0, 10), ("big", "b2", 9.0, 10), ("small", "s1", 0.0, 2)],
+        columns=["category", "pair_id", "sum", "n"],
+    )
+    assert duality_score(sums) == pytest.approx((0.9 + 0.0) / 2)
+    assert duality_score(sums, by="item") == pytest.approx(18 / 22)
+    lo, hi = score_interval(sums, by="item")
+    assert lo <= 18 / 22 <= hi and (lo, hi) != score_interval(sums)
+    shifted = sums.assign(sum=[10.0, 10.0, 1.0])
+    point, lo, hi = paired_interval(shifted, sums, by="item")
+    assert point == pytest.approx(3 / 22) and lo > 0

@@ -281,6 +281,7 @@ def audit_section(config: BuildConfig, summary: BuildSummary, folder: Path) -> l
 
 def headline_section(paths: dict[str, Path], folder: Path) -> list[str]:
     """The headline candidates compared on every run of `all` in `folder` (see `duality_bench.headlines`)."""
+    from duality_bench.evaluation.offline import OFFLINE_MODELS
     from duality_bench.headlines import EXPLAINED, compare, frames_from_results, headline_rows, markdown_table
 
     references = {m for m in paths if m.startswith("baseline/")}
@@ -291,7 +292,11 @@ def headline_section(paths: dict[str, Path], folder: Path) -> list[str]:
     except (DualityBenchError, OSError, ValueError):
         return []
     short = {m: m.removeprefix("baseline/").replace("|", "\\|") for m in paths}  # ids from results files
-    return ["", "## Which headline", "", EXPLAINED, "", *markdown_table(*headline_rows(stabilities, short))]
+    weights = [
+        f"- {short[m]}: {OFFLINE_MODELS[m].note}" for m in paths if m in OFFLINE_MODELS and OFFLINE_MODELS[m].note
+    ]
+    lines = ["", "## Which headline", "", EXPLAINED, "", *markdown_table(*headline_rows(stabilities, short))]
+    return lines + (["", "The real models' weights (scored de-quantised to float32):", "", *weights] if weights else [])
 
 
 def calibration_table(runs: list[RunResult]) -> list[str]:

@@ -44,6 +44,10 @@ def summarize_run(
         headline["duality_score_ci95"] = list(
             statistics.score_interval(sums, seed=options.seed, n_boot=options.n_bootstrap)
         )
+        choice = statistics.pair_sums(frame, "choice_correct")
+        headline["choice_accuracy_ci95"] = list(
+            statistics.score_interval(choice, seed=options.seed, n_boot=options.n_bootstrap, by="item")
+        )
         headline["strict_pair_accuracy"] = statistics.strict_pair_accuracy(frame)
     breakdowns = {by: metrics.breakdown(frame, by) for by in BREAKDOWNS}
     breakdowns["pair"] = metrics.breakdown(frame, "pair_id")
@@ -91,7 +95,8 @@ def summary_table(result: RunResult) -> str:
         f"any dual above cue {number(m.any_dual_accuracy)}   (share of items)",
         # every foil: the cue, related and control words at once; calibrated: vs the cue, PMI over the neutral prompt
         f"dual above related {number(m.related_accuracy)}   above every foil {number(m.choice_accuracy)} "
-        f"(chance {number(m.choice_chance)})   calibrated {number(m.calibrated_accuracy)}   (share of items)",
+        f"{_interval(m.choice_accuracy_ci95)}(chance {number(m.choice_chance)})   "
+        f"calibrated {number(m.calibrated_accuracy)}   (share of items)",
         f"logit diff {number(m.logit_diff, 2)} [{lo:.2f}, {hi:.2f}]   top-1 {number(m.top1_accuracy)} "
         f"(single-token items)" + (f"   {families}" if families else ""),
     ]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from duality_bench.leaderboard.entries import Entry
+from duality_bench.leaderboard.headline import CHOICE_ACCURACY, DUALITY_SCORE, HEADLINE
 from duality_bench.results import Metrics, number
 
 
@@ -27,8 +28,8 @@ def weights(e: Entry) -> str:
 
 
 def score_ci_cell(m: Metrics) -> str:
-    """The duality score's 95% interval (pairs resampled within categories), or "–" for older files."""
-    ci = m.duality_score_ci95
+    """The headline's 95% interval (pairs resampled within categories), or "–" for older files."""
+    ci = HEADLINE.interval(m)
     return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci is not None else "–"
 
 
@@ -61,14 +62,9 @@ def items_note(section: tuple[Entry, ...]) -> str:
 
 
 # The metric columns of both pages, in order: (name, what it means, where it is in the metrics).
-METRIC_COLUMNS: tuple[tuple[str, str, Callable[[Metrics], float | None]], ...] = (
-    (
-        "duality score",
-        "the headline, by which rows are ranked: the mean over categories of the share of items where the "
-        "model rates the cue's dual above the cue itself; every curated category and every WordNet part of "
-        "speech weighs alike",
-        lambda m: m.duality_score,
-    ),
+# The headline comes first; the other columns follow in this order.
+_COLUMNS: tuple[tuple[str, str, Callable[[Metrics], float | None]], ...] = (
+    (DUALITY_SCORE.name, DUALITY_SCORE.text, DUALITY_SCORE.value),
     ("curated", "the duality score over the curated categories", lambda m: m.curated_score),
     (
         "WordNet",
@@ -92,13 +88,7 @@ METRIC_COLUMNS: tuple[tuple[str, str, Callable[[Metrics], float | None]], ...] =
         "of the cue, over the items that have one: is the dual preferred to a mere associate",
         lambda m: m.related_score,
     ),
-    (
-        "every foil",
-        "choice accuracy: share of items where the model rates the dual above every foil at once (the cue, the "
-        "related word and the control word, those the item has; a tie with the best foils earns 1/(1 + number "
-        "tied)); chance, given in each config's heading, is the mean over items of 1/(1 + number of foils)",
-        lambda m: m.choice_accuracy,
-    ),
+    (CHOICE_ACCURACY.name, CHOICE_ACCURACY.text, CHOICE_ACCURACY.value),
     (
         "calibrated",
         "like the duality score, on calibrated scores (domain-conditional PMI): each word's log-likelihood "
@@ -140,6 +130,11 @@ METRIC_COLUMNS: tuple[tuple[str, str, Callable[[Metrics], float | None]], ...] =
     ),
 )
 
+METRIC_COLUMNS = (
+    (HEADLINE.name, f"the headline, by which rows are ranked: {HEADLINE.text}", HEADLINE.value),
+    *(c for c in _COLUMNS if c[0] != HEADLINE.name),
+)
+
 COLUMNS_HELP = (
     ("#", "rank; a range (1–2) where a paired bootstrap over pairs cannot separate the row from its neighbours"),
     (
@@ -147,7 +142,7 @@ COLUMNS_HELP = (
         "what the offline models' weights are: how they were tuned and how their GGUF files are quantised "
         "(scored de-quantised to float32)",
     ),
-    ("95% CI", "the duality score's 95% bootstrap interval, resampling pairs within categories (seed 0)"),
+    ("95% CI", f"the {HEADLINE.name}'s 95% bootstrap interval, resampling pairs within categories (seed 0)"),
     *((name, text) for name, text, _ in METRIC_COLUMNS),
     (
         "logit diff",

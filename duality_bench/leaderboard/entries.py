@@ -17,6 +17,7 @@ from duality_bench.data.dataset import DatasetError, load_items
 from duality_bench.data.dataset import dataset_dir as packaged_dataset
 from duality_bench.errors import DualityBenchError
 from duality_bench.headlines import Stability
+from duality_bench.leaderboard.headline import HEADLINE
 from duality_bench.results import Metrics, ResultsError, RunResult, load_result
 from duality_bench.statistics import rank_ranges
 
@@ -156,7 +157,7 @@ def collect(results_dir: Path, out: Path, current: dict[str, str]) -> tuple[list
 
 def check_rankable(result: RunResult) -> None:
     """The numbers a ranked row shows must be there (the file's types and ranges are already checked)."""
-    for name in ("duality_score", "duality_accuracy", "logit_diff"):
+    for name in sorted({"duality_score", "duality_accuracy", "logit_diff", HEADLINE.metric}):
         if getattr(result.metrics, name) is None:
             raise ResultsError(f"results file has no number for metrics.{name}")
     if result.metrics.n < 1:
@@ -179,7 +180,7 @@ def dataset_status(result: RunResult, current: dict[str, str]) -> tuple[str, str
 
 
 def rank(entries: list[Entry]) -> dict[str, tuple[Entry, ...]]:
-    """Current entries per dataset config, best duality score first (then logit difference)."""
+    """Current entries per dataset config, best headline first (then duality score, logit difference)."""
     by_config: dict[str, list[Entry]] = {}
     for e in entries:
         if e.status == "current":
@@ -188,7 +189,7 @@ def rank(entries: list[Entry]) -> dict[str, tuple[Entry, ...]]:
 
     def key(e: Entry) -> tuple:
         m = e.metrics
-        return (-m.duality_score, -m.logit_diff, e.model_id, str(e.result.model.revision))
+        return (-HEADLINE.value(m), -m.duality_score, -m.logit_diff, e.model_id, str(e.result.model.revision))
 
     return {c: tuple(sorted(by_config[c], key=key)) for c in order}
 
@@ -225,9 +226,9 @@ def _rank_ranges(real: list[Entry]) -> dict[int, tuple[int, int]]:
     tables = {}
     for e in real:
         rows = [
-            (category.get(pair), pair, r.duality_accuracy * r.n, r.n)
+            (category.get(pair), pair, getattr(r, HEADLINE.pair_field) * r.n, r.n)
             for pair, r in e.result.breakdowns.get("pair", {}).items()
-            if r.duality_accuracy is not None
+            if getattr(r, HEADLINE.pair_field) is not None
         ]
         if not rows or any(c is None for c, *_ in rows):
             return {}
@@ -235,7 +236,7 @@ def _rank_ranges(real: list[Entry]) -> dict[int, tuple[int, int]]:
             ["category", "pair_id"], ignore_index=True
         )
     try:
-        return rank_ranges(tables, seed=0)
+        return rank_ranges(tables, seed=0, by=HEADLINE.by)
     except ValueError:  # rows scored on different items: no paired comparison
         return {}
 

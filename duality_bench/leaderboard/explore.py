@@ -14,6 +14,7 @@ from typing import Any
 
 from duality_bench.leaderboard.columns import BREAKDOWN_COLUMNS, params
 from duality_bench.leaderboard.entries import Entry, categories, ranks
+from duality_bench.leaderboard.headline import HEADLINE
 from duality_bench.leaderboard.plots import finite
 from duality_bench.results import Row
 
@@ -48,6 +49,7 @@ def explore_data(sections: dict[str, tuple[Entry, ...]]) -> dict[str, Any]:
     columns = [{"name": name, "title": text, "digits": digits} for name, _, text, digits in BREAKDOWN_COLUMNS]
     return {
         "columns": columns,
+        "headline": HEADLINE.name,
         "sections": [_section_data(config, section) for config, section in sections.items()],
     }
 
@@ -78,7 +80,7 @@ def _model_data(e: Entry, rank: str, cats: list[str], pairs: list[str]) -> dict[
         "size": params(n_params),
         "reference": bool(e.reference),
         "rank": rank,
-        "score": finite(m.duality_score),
+        "score": finite(HEADLINE.value(m)),
         "logit_diff": finite(m.logit_diff),
         "category": [breakdown_row(by_category.get(c)) for c in cats],
         "pair": [breakdown_row(by_pair.get(p)) for p in pairs],
@@ -196,7 +198,7 @@ EXPLORE_SCRIPT = r"""
   }
   function about(m) {
     return m.id + ": revision " + m.revision + ", " + m.architecture + ", " + m.size + " parameters, family " +
-      m.family + "; duality score " + fmt(m.score, 3) + ", logit diff " + fmt(m.logit_diff, 2);
+      m.family + "; " + EXPLORE.headline + " " + fmt(m.score, 3) + ", logit diff " + fmt(m.logit_diff, 2);
   }
   function drill(sec, box) {
     var select = box.querySelector(".drill-model"), pairs = box.querySelector(".drill-pairs");
@@ -238,7 +240,7 @@ EXPLORE_SCRIPT = r"""
     function show() {
       var A = sec.models[+a.value], B = sec.models[+b.value], acc = 1, ld = COLUMNS.length - 1, rows = [];
       var heads = [{name: "", text: true}, {name: "A", title: A.id}, {name: "B", title: B.id}, {name: "A \u2212 B"}];
-      var top = [["duality score", A.score, B.score, 3], ["logit diff", A.logit_diff, B.logit_diff, 2]];
+      var top = [[EXPLORE.headline, A.score, B.score, 3], ["logit diff", A.logit_diff, B.logit_diff, 2]];
       top = top.map(function (r) {
         var d = diff(r[1], r[2]);
         var change = {text: signed(d, r[3]), sort: d, cls: sign(d)};

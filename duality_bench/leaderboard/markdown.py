@@ -20,6 +20,7 @@ from duality_bench.leaderboard.columns import (
     weights,
 )
 from duality_bench.leaderboard.entries import Leaderboard, categories, ranks, short_name
+from duality_bench.leaderboard.headline import HEADLINE
 from duality_bench.results import number
 
 
@@ -35,7 +36,8 @@ def render_markdown(board: Leaderboard) -> str:
         "# duality-bench leaderboard",
         "",
         "How well causal language models complete dual opposites (left/right, up/down, me/you). Built by "
-        "`duality-bench leaderboard` from the results files in this folder; the page with plots is `index.html`.",
+        "`duality-bench leaderboard` from the results files in this folder; the page with plots is `index.html`. "
+        f"Rows are ranked by the {HEADLINE.name} ({HEADLINE.gist}).",
         "",
     ]
     for config, section in board.sections.items():

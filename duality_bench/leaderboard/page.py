@@ -36,6 +36,7 @@ from duality_bench.leaderboard.explore import (
     section_views,
     slug,
 )
+from duality_bench.leaderboard.headline import HEADLINE
 from duality_bench.leaderboard.markdown import ADD_A_MODEL, md_link
 from duality_bench.leaderboard.plots import FIGURES, finite
 from duality_bench.results import number
@@ -109,8 +110,8 @@ def render_html(board: Leaderboard) -> str:
         "<h1>duality-bench leaderboard</h1>",
         "<p>How well causal language models complete dual opposites: given <i>I have two hands, my right hand "
         "and my</i>, does the model say <i>left</i>? Each row is one model evaluated by <code>duality-bench eval"
-        "</code>; rows are ranked by the duality score (the mean of per-category accuracies, so every category "
-        "weighs alike) within each dataset config. Hover over a column header for its definition; click it to sort. "
+        f"</code>; rows are ranked by the {HEADLINE.name} ({HEADLINE.gist}) within each dataset config. Hover "
+        "over a column header for its definition; click it to sort. "
         'Rows marked <span class="badge">ref</span> are <a href="#references">reference rows</a>; click a '
         "model's name for its numbers per category and per pair.</p>",
         *([filter_bar()] if board.sections else []),
@@ -196,7 +197,7 @@ def _headline_table(headlines: list[Stability], section: tuple[Entry, ...]) -> s
 
 
 def _table(section: tuple[Entry, ...], slug_: str, index: int) -> str:
-    """The ranked table: rank, model, then the headline (the duality score), then the other columns."""
+    """The ranked table: rank, model, then the headline and its interval, then the other columns."""
     cats = categories(section)
     help_text = dict(COLUMNS_HELP)
     (headline, headline_text, _), *others = METRIC_COLUMNS
@@ -236,7 +237,7 @@ def _row(position: int, rank: str, e: Entry, cats: list[str], slug_: str) -> str
         f'<td class="text model"><a class="drill-link" href="#drill-{slug_}" data-row="{position}">'
         f"{escape(e.model_id)}</a>{badge}</td>",
         _number_cell(headline(m), number(headline(m)), "num headline"),
-        _number_cell(m.duality_score_ci95[0] if m.duality_score_ci95 else None, score_ci_cell(m)),
+        _number_cell(HEADLINE.interval(m)[0] if HEADLINE.interval(m) else None, score_ci_cell(m)),
         f'<td class="text revision" title="{escape(revision)}">{escape(revision)}</td>',
         _number_cell(model.n_params, params(model.n_params)),
         f'<td class="text">{escape(weights(e))}</td>',

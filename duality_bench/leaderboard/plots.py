@@ -14,6 +14,7 @@ from typing import Any
 
 from duality_bench.leaderboard.columns import category_accuracy
 from duality_bench.leaderboard.entries import Entry, categories
+from duality_bench.leaderboard.headline import HEADLINE
 
 TOP_CUES = 15  # cues shown in the right/wrong plot: the ones with the most items
 
@@ -25,8 +26,8 @@ def params_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
     for label, symbol, refs in (("models", "circle", False), ("reference rows", "diamond", True)):
         points = [e for e in section if bool(e.reference) == refs and e.result.model.n_params]
         if points:
-            y = [finite(e.metrics.duality_score) for e in points]
-            ci = [e.metrics.duality_score_ci95 for e in points]  # None in results files older than intervals
+            y = [finite(HEADLINE.value(e.metrics)) for e in points]
+            ci = [HEADLINE.interval(e.metrics) for e in points]  # None in results files older than intervals
             up = [finite(c[1] - v) if c and v is not None else None for c, v in zip(ci, y, strict=True)]
             down = [finite(v - c[0]) if c and v is not None else None for c, v in zip(ci, y, strict=True)]
             fig.add_trace(
@@ -39,15 +40,15 @@ def params_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
                     textposition="top center",
                     marker={"size": 11, "symbol": symbol},
                     name=label,
-                    hovertemplate="%{text}<br>%{x:.3s} parameters<br>duality score %{y:.3f}<extra></extra>",
+                    hovertemplate="%{text}<br>%{x:.3s} parameters<br>" + HEADLINE.name + " %{y:.3f}<extra></extra>",
                 )
             )
     if not fig.data:
         return None
     for e in section:  # a reference row with no parameters (word frequency, copy) is a level to beat
-        if e.reference and not e.result.model.n_params and finite(e.metrics.duality_score) is not None:
+        if e.reference and not e.result.model.n_params and finite(HEADLINE.value(e.metrics)) is not None:
             fig.add_hline(
-                y=e.metrics.duality_score,
+                y=HEADLINE.value(e.metrics),
                 line={"dash": "dot", "width": 1, "color": "#888"},
                 annotation={"text": plot_text(e.model_id), "font": {"size": 10, "color": "#666"}},
                 annotation_position="bottom right",
@@ -55,7 +56,7 @@ def params_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
     counts = [math.log10(x) for trace in fig.data for x in trace.x]
     span = [min(counts) - 0.4, max(counts) + 0.4]  # room for the labels at both ends
     fig.update_layout(xaxis={"type": "log", "range": span, "title": {"text": "parameters (log scale)"}})
-    fig.update_layout(yaxis={"title": {"text": "duality score"}, "range": [0, 1.05]})
+    fig.update_layout(yaxis={"title": {"text": HEADLINE.name}, "range": [0, 1.05]})
     return _finish(fig)
 
 
@@ -172,7 +173,7 @@ def _clean(obj: Any) -> Any:
 FIGURES: tuple[tuple[str, str, str, Callable[[tuple[Entry, ...]], dict[str, Any] | None]], ...] = (
     (
         "params",
-        "Duality score against parameter count",
+        f"{HEADLINE.name.capitalize()} against parameter count",
         "Bars: 95% intervals (pairs resampled within categories). Dotted lines: reference rows that have no "
         "parameters (word frequency, copy).",
         params_figure,
