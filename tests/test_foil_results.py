@@ -24,6 +24,7 @@ NEW_METRICS = (
     "choice_chance",
     "calibrated_score",
     "calibrated_accuracy",
+    "choice_accuracy_ci95",
 )
 NEW_ROW = ("related_accuracy", "choice_accuracy", "choice_chance", "calibrated_accuracy")
 NEW_SCORE = (
@@ -65,7 +66,9 @@ def test_summary_prints_related_choice_and_calibrated(run) -> None:
     m = result.metrics
     text = summary_table(result)
     assert f"dual above related {m.related_accuracy:.3f}" in text
-    assert f"above every foil {m.choice_accuracy:.3f} (chance {m.choice_chance:.3f})" in text
+    lo, hi = m.choice_accuracy_ci95  # pairs resampled within categories, items weighing alike
+    assert lo <= m.choice_accuracy <= hi
+    assert f"above every foil {m.choice_accuracy:.3f} [{lo:.3f}, {hi:.3f}] (chance {m.choice_chance:.3f})" in text
     assert f"calibrated {m.calibrated_accuracy:.3f}" in text
     header = next(line for line in text.splitlines() if line.startswith("category"))
     assert header.split() == ["category", "n", "vs", "cue", "vs", "ctrl", "vs", "rel", "choice", "calib", "top1"] + [

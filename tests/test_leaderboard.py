@@ -281,7 +281,7 @@ def test_family_is_read_from_the_model_id() -> None:
     assert of("baseline/copy") == of("baseline/anything") == "baseline"
 
 
-NEW_COLUMNS = {"vs related": "related_score", "every foil": "choice_accuracy", "calibrated": "calibrated_score"}
+NEW_COLUMNS = {"vs related": "related_score", "choice accuracy": "choice_accuracy", "calibrated": "calibrated_score"}
 
 
 def test_new_columns_show_numbers_and_a_dash_for_older_files(board_dir: Path) -> None:
@@ -304,7 +304,7 @@ def test_new_columns_show_numbers_and_a_dash_for_older_files(board_dir: Path) ->
     rows = {r[1].strip(): ["", *(c.strip() for c in r)] for r in markdown_rows(text, f"## Dataset config `{CONFIG}`")}
     a = load_result(new).metrics
     shown = {name: rows["test/tiny-gpt2-a"][head.index(name)] for name in NEW_COLUMNS}
-    assert shown == {"vs related": "0.125", "every foil": f"{a.choice_accuracy:.3f}", "calibrated": "0.875"}
+    assert shown == {"vs related": "0.125", "choice accuracy": f"{a.choice_accuracy:.3f}", "calibrated": "0.875"}
     assert [rows["test/tiny-gpt2-b"][head.index(name)] for name in NEW_COLUMNS] == ["–", "–", "–"]
     assert "choice chance" not in text.split("\n| # |")[0]  # the rows do not all know it
     page = board.html.read_text()
@@ -312,7 +312,7 @@ def test_new_columns_show_numbers_and_a_dash_for_older_files(board_dir: Path) ->
     body = page.split(f'id="table-{CONFIG}"', 1)[1].split("</tbody>")[0]
     row_a = next(r for r in body.split("<tr")[1:] if "test/tiny-gpt2-a<" in r)
     cells = re.findall(r"<td [^>]*>(.*?)</td>", row_a)
-    assert cells[head_cells.index("every foil")] == f"{a.choice_accuracy:.3f}"
+    assert cells[head_cells.index("choice accuracy")] == f"{a.choice_accuracy:.3f}"
     assert cells[head_cells.index("calibrated")] == "0.875"
     row_b = next(r for r in body.split("<tr")[1:] if "test/tiny-gpt2-b<" in r)
     assert re.findall(r"<td [^>]*>(.*?)</td>", row_b)[head_cells.index("vs related")] == "–"
