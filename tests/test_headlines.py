@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -113,3 +114,16 @@ def test_the_table_marks_one_choice_and_aligns_by_kind() -> None:
     table = markdown_table(kinds, rows)
     assert table[1].split("|")[1:-1] == ["---:" if k == "num" else "---" for k in kinds]
     assert all(line.count("|") == len(rows[0]) + 1 for line in table)
+
+
+def test_the_leaderboard_headline_is_the_most_stable_candidate_on_the_committed_rows() -> None:
+    from duality_bench.headlines import frames_from_results
+    from duality_bench.leaderboard.headline import HEADLINE
+
+    results = Path(__file__).resolve().parents[1] / "leaderboard" / "results"
+    paths = {p.parent.parent.name: p for p in sorted(results.glob("*/default/all.json"))}
+    assert len([r for r in paths if not r.startswith("baseline__")]) >= 2 and "baseline__copy" in paths
+    stabilities = compare(frames_from_results(paths), {r for r in paths if r.startswith("baseline__")})
+    best = choose(stabilities)
+    assert best.candidate.name == HEADLINE.candidate
+    assert all(best.real_first.values())  # every real model above every reference row, on every half

@@ -26,6 +26,7 @@ from duality_bench.leaderboard import Entry, LeaderboardConfig, LeaderboardError
 from duality_bench.leaderboard.columns import METRIC_COLUMNS
 from duality_bench.leaderboard.entries import ranks
 from duality_bench.leaderboard.explore import family
+from duality_bench.leaderboard.headline import HEADLINE
 from duality_bench.results import RunResult, load_result, number, save_result
 from tests.need import need, need_module
 
@@ -144,15 +145,15 @@ def markdown_rows(text: str, header: str) -> list[list[str]]:
     return [re.split(r"(?<!\\)\|", line)[1:-1] for line in block.splitlines()[2:]]
 
 
-def test_rows_are_ranked_by_the_duality_score(board_dir: Path) -> None:
+def test_rows_are_ranked_by_the_headline(board_dir: Path) -> None:
     board = build(board_dir)
     files = result_files(board_dir)
     assert len(files) == 5 and not board.problems and not board.unranked
     section = board.sections[CONFIG]
-    scores = [e.metrics.duality_score for e in section]
+    scores = [HEADLINE.value(e.metrics) for e in section]
     assert scores == sorted(scores, reverse=True)
-    on_disk = {load_result(f).model.id: load_result(f).metrics.duality_score for f in files}
-    assert {e.model_id: e.metrics.duality_score for e in section} == on_disk
+    on_disk = {load_result(f).model.id: HEADLINE.value(load_result(f).metrics) for f in files}
+    assert {e.model_id: HEADLINE.value(e.metrics) for e in section} == on_disk
     rows = markdown_rows(board.markdown.read_text(), f"## Dataset config `{CONFIG}`")
     assert len(rows) == 5 and len({len(r) for r in rows}) == 1
     assert [r[5].strip() for r in rows] == [f"{a:.3f}" for a in scores]
@@ -256,7 +257,7 @@ def test_page_embeds_each_models_breakdowns(board_dir: Path) -> None:
             rows = result.breakdowns[by]
             expected = [[getattr(rows[k], f) for f in fields] if k in rows else None for k in names]
             assert m[by] == expected and sum(r is not None for r in m[by]) == len(rows) > 0
-        assert m["score"] == result.metrics.duality_score and m["params"] == result.model.n_params
+        assert m["score"] == HEADLINE.value(result.metrics) and m["params"] == result.model.n_params
         assert m["reference"] == m["id"].startswith("baseline/")
     assert [m["rank"] for m in section["models"]] == ranks(board.sections[CONFIG])
     families = {m["id"]: m["family"] for m in section["models"]}
@@ -342,10 +343,10 @@ def test_params_plot_draws_each_rows_interval(board_dir: Path) -> None:
     for name, y, up, down in zip(
         models["text"], models["y"], models["error_y"]["array"], models["error_y"]["arrayminus"], strict=True
     ):
-        lo, hi = next(m.duality_score_ci95 for i, m in by_id.items() if html.escape(i, quote=False) == name)
+        lo, hi = next(HEADLINE.interval(m) for i, m in by_id.items() if html.escape(i, quote=False) == name)
         assert y - down == pytest.approx(lo) and y + up == pytest.approx(hi)
     levels = [s["y0"] for s in figures[f"plot-{CONFIG}-params"]["layout"]["shapes"]]
-    assert sorted(levels) == sorted(by_id[r].duality_score for r in ("baseline/copy", "baseline/frequency"))
+    assert sorted(levels) == sorted(HEADLINE.value(by_id[r]) for r in ("baseline/copy", "baseline/frequency"))
 
 
 def test_headings_give_the_choice_chance_when_every_row_knows_it(board_dir: Path) -> None:
@@ -361,9 +362,10 @@ def test_headline_column_comes_first_with_its_definition(board_dir: Path) -> Non
     page = build(board_dir).html.read_text()
     head = page.split(f'id="table-{CONFIG}"', 1)[1].split("</thead>", 1)[0]
     cells = re.findall(r"<th ([^>]*)>(.*?)</th>", head)
-    assert [name for _, name in cells[:5]] == ["#", "model", "duality score", "95% CI", "revision"]
+    assert [name for _, name in cells[:5]] == ["#", "model", HEADLINE.name, "95% CI", "revision"]
     name, text, _ = METRIC_COLUMNS[0]
-    assert name == "duality score" and f'title="{html.escape(text)}"' in cells[2][0]
+    assert name == HEADLINE.name and f'title="{html.escape(text)}"' in cells[2][0]
+    assert text.endswith(HEADLINE.text)
 
 
 def test_rebuild_gives_identical_files(board_dir: Path) -> None:
@@ -550,9 +552,9 @@ def test_page_in_chromium(board_dir: Path, browser, tmp_path: Path) -> None:
     assert len(names) == 5 and any(n.startswith(HOSTILE) for n in names)
 
     heads = browser.find_elements("css selector", f"#{table} thead th")
-    assert [h.text for h in heads][:3] == ["#", "model", "duality score"]  # the headline first
-    acc_col = [h.text for h in heads].index("duality score") + 1
-    assert "mean over categories" in heads[acc_col - 1].get_attribute("title")  # the definition on hover
+    assert [h.text for h in heads][:3] == ["#", "model", HEADLINE.name]  # the headline first
+    acc_col = [h.text for h in heads].index(HEADLINE.name) + 1
+    assert HEADLINE.text in heads[acc_col - 1].get_attribute("title")  # the definition on hover
     heads[acc_col - 1].click()
     ascending = [float(v) for v in column(browser, table, acc_col)]
     assert ascending == sorted(ascending) and heads[acc_col - 1].get_attribute("aria-sort") == "ascending"
@@ -659,10 +661,10 @@ def test_compare_two_models_in_chromium(board_dir: Path, browser) -> None:
         ma, mb = results[a].metrics, results[b].metrics
         assert cells(browser, f"{view} .compare-headline") == [
             [
-                "duality score",
-                number(ma.duality_score),
-                number(mb.duality_score),
-                signed(ma.duality_score - mb.duality_score),
+                HEADLINE.name,
+                number(HEADLINE.value(ma)),
+                number(HEADLINE.value(mb)),
+                signed(HEADLINE.value(ma) - HEADLINE.value(mb)),
             ],
             [
                 "logit diff",
