@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from duality_bench.errors import DualityBenchError
+from duality_bench.evaluation.offline import OFFLINE_MODELS
+
 if TYPE_CHECKING:  # pandas loads on first use
     import pandas as pd
 
@@ -252,3 +255,21 @@ def frames_from_results(
         _, scores = read_items_file(items_path(path))
         frames[row] = score_frame(items, scores)
     return frames
+
+
+def card_section(paths: Mapping[str, Path], dataset: Path) -> list[str]:
+    """The dataset card's section: the candidates compared on the runs of `all` at `paths` (scored on
+    the build in the folder `dataset`); nothing without two real models and a reference row."""
+    references = {m for m in paths if m.startswith("baseline/")}
+    if len(paths) - len(references) < 2 or not references:
+        return []
+    try:
+        stabilities = compare(frames_from_results(paths, "all", dataset), references)
+    except (DualityBenchError, OSError, KeyError, ValueError):
+        return []
+    short = {m: m.removeprefix("baseline/").replace("|", "\\|") for m in paths}  # ids from results files
+    weights = [
+        f"- {short[m]}: {OFFLINE_MODELS[m].note}" for m in paths if m in OFFLINE_MODELS and OFFLINE_MODELS[m].note
+    ]
+    lines = ["", "## Which headline", "", EXPLAINED, "", *markdown_table(*headline_rows(stabilities, short))]
+    return lines + (["", "The real models' weights (scored de-quantised to float32):", "", *weights] if weights else [])

@@ -199,9 +199,8 @@ class Metrics:
     choice_chance: float | None = _unit()
     calibrated_score: float | None = _unit()
     calibrated_accuracy: float | None = _unit()
-    # pairs resampled within categories (`evaluation.statistics`), seeded by the run's seed
-    duality_score_ci95: tuple[float, float] | None = None
-    choice_accuracy_ci95: tuple[float, float] | None = None  # items weigh alike
+    duality_score_ci95: tuple[float, float] | None = None  # pairs resampled within categories, run's seed
+    choice_accuracy_ci95: tuple[float, float] | None = None  # the same, items weighing alike
     strict_pair_accuracy: float | None = _unit()  # pairs right both ways on most of their templates
 
 

@@ -293,9 +293,10 @@ def test_new_columns_show_numbers_and_a_dash_for_older_files(board_dir: Path) ->
     data["metrics"].update(related_score=0.125, calibrated_score=0.875)  # the dataset has no related words yet
     new.write_text(json.dumps(data))
     data = json.loads(old.read_text())
-    for name in ("related_score", "related_accuracy", "choice_accuracy", "choice_chance"):
+    for name in ("related_score", "related_accuracy", "choice_chance", "calibrated_score", "calibrated_accuracy"):
         del data["metrics"][name]
-    del data["metrics"]["calibrated_score"], data["metrics"]["calibrated_accuracy"]
+    if HEADLINE.metric != "choice_accuracy":
+        del data["metrics"]["choice_accuracy"]
     old.write_text(json.dumps(data))
     board = build(board_dir)
     assert not board.problems
@@ -306,7 +307,8 @@ def test_new_columns_show_numbers_and_a_dash_for_older_files(board_dir: Path) ->
     a = load_result(new).metrics
     shown = {name: rows["test/tiny-gpt2-a"][head.index(name)] for name in NEW_COLUMNS}
     assert shown == {"vs related": "0.125", "choice accuracy": f"{a.choice_accuracy:.3f}", "calibrated": "0.875"}
-    assert [rows["test/tiny-gpt2-b"][head.index(name)] for name in NEW_COLUMNS] == ["–", "–", "–"]
+    older = [rows["test/tiny-gpt2-b"][head.index(name)] for name in NEW_COLUMNS if name != HEADLINE.name]
+    assert older == ["–"] * len(older) == ["–", "–"]
     assert "choice chance" not in text.split("\n| # |")[0]  # the rows do not all know it
     page = board.html.read_text()
     head_cells = re.findall(r"<th [^>]*>(.*?)</th>", page.split(f'id="table-{CONFIG}"', 1)[1].split("</thead>")[0])
@@ -317,6 +319,13 @@ def test_new_columns_show_numbers_and_a_dash_for_older_files(board_dir: Path) ->
     assert cells[head_cells.index("calibrated")] == "0.875"
     row_b = next(r for r in body.split("<tr")[1:] if "test/tiny-gpt2-b<" in r)
     assert re.findall(r"<td [^>]*>(.*?)</td>", row_b)[head_cells.index("vs related")] == "–"
+    # a file from before the headline's metric cannot be ranked by it: skipped, in one line
+    del data["metrics"][HEADLINE.metric]
+    old.write_text(json.dumps(data))
+    board = build(board_dir)
+    assert [p for p in board.problems if "test__tiny-gpt2-b" in p] == [
+        f"skipped test__tiny-gpt2-b/default/{CONFIG}.json: results file has no number for metrics.{HEADLINE.metric}"
+    ]
 
 
 def test_headline_candidates_are_compared_on_the_rows_items(board_dir: Path) -> None:

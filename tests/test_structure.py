@@ -21,11 +21,13 @@ ALLOWED = {
     "statistics": set(),
     "data": {"errors", "results"},
     "evaluation": {"errors", "provenance", "results", "data", "statistics"},
-    "leaderboard": {"errors", "results", "data", "statistics"},
+    "headlines": {"errors", "results", "data", "evaluation", "statistics"},
+    "leaderboard": {"errors", "results", "data", "evaluation", "statistics", "headlines"},
     "analysis": {"errors", "provenance", "data", "evaluation"},
     "circuits": {"errors", "provenance", "data", "evaluation", "analysis"},
 }
-LAZY_OK = {"duality_bench.cli.commands", "duality_bench"}  # keep `--help` and `import duality_bench` free of torch
+# Keep `--help`, `import duality_bench` and importing the leaderboard free of torch and pandas.
+LAZY_OK = {"duality_bench.cli.commands", "duality_bench", "duality_bench.headlines"}
 
 
 def modules() -> dict[str, Path]:

@@ -11,6 +11,7 @@ from pathlib import Path
 def build(args: argparse.Namespace) -> int:
     from duality_bench.data.build import build_dataset
     from duality_bench.data.dataset import BuildConfig
+    from duality_bench.headlines import card_section
 
     defaults = BuildConfig()
     default_tokenizer = defaults.tokenizer if Path(str(defaults.tokenizer)).is_dir() else None  # a checkout's copy
@@ -22,6 +23,7 @@ def build(args: argparse.Namespace) -> int:
         tokenizer=args.tokenizer or default_tokenizer,
         audit=None if args.pairs else defaults.audit,
         pairs_path=args.pairs,
+        headline_table=None if args.pairs else card_section,
     )
     summary = build_dataset(config)
     print(summary.table())

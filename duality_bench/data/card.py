@@ -34,7 +34,6 @@ from duality_bench.data.dataset import (
 from duality_bench.data.pairs.senses import SENSE_RULE
 from duality_bench.data.pairs.tags import CORE_MIN_ZIPF, CORE_THRESHOLD_REASON
 from duality_bench.data.records import PromptItem
-from duality_bench.errors import DualityBenchError
 from duality_bench.results import ResultsError, RunResult, load_result
 
 
@@ -276,27 +275,8 @@ def audit_section(config: BuildConfig, summary: BuildSummary, folder: Path) -> l
         return []
     order = sorted(found, key=lambda m: (m.startswith("baseline/"), m))
     runs = [found[m][1] for m in order]
-    return headline_section({m: found[m][0] for m in order}, folder) + calibration_table(runs) + template_table(runs)
-
-
-def headline_section(paths: dict[str, Path], folder: Path) -> list[str]:
-    """The headline candidates compared on every run of `all` in `folder` (see `duality_bench.headlines`)."""
-    from duality_bench.evaluation.offline import OFFLINE_MODELS
-    from duality_bench.headlines import EXPLAINED, compare, frames_from_results, headline_rows, markdown_table
-
-    references = {m for m in paths if m.startswith("baseline/")}
-    if len(paths) - len(references) < 2 or not references:
-        return []
-    try:
-        stabilities = compare(frames_from_results(paths, "all", folder), references)
-    except (DualityBenchError, OSError, ValueError):
-        return []
-    short = {m: m.removeprefix("baseline/").replace("|", "\\|") for m in paths}  # ids from results files
-    weights = [
-        f"- {short[m]}: {OFFLINE_MODELS[m].note}" for m in paths if m in OFFLINE_MODELS and OFFLINE_MODELS[m].note
-    ]
-    lines = ["", "## Which headline", "", EXPLAINED, "", *markdown_table(*headline_rows(stabilities, short))]
-    return lines + (["", "The real models' weights (scored de-quantised to float32):", "", *weights] if weights else [])
+    headlines = config.headline_table({m: found[m][0] for m in order}, folder) if config.headline_table else []
+    return headlines + calibration_table(runs) + template_table(runs)
 
 
 def calibration_table(runs: list[RunResult]) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,9 @@ class BuildConfig:
     audit: Path | None = Path("leaderboard/results")  # results whose per-template numbers the card lists
     pairs_path: Path | None = None  # a user's pairs (CSV or JSON): build only those, as config `user`
     hand_audit: Path | None = Path("data/hand_audit.csv")  # the committed hand audit the card summarises
+    # The card's comparison of headline candidates, made above this stage from per-item results:
+    # (row -> results file scored on this build of `all`, the built folder) -> markdown lines.
+    headline_table: Callable[[Mapping[str, Path], Path], list[str]] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from duality_bench.evaluation.offline import OFFLINE_MODELS
 from duality_bench.leaderboard.entries import Entry
 from duality_bench.leaderboard.headline import CHOICE_ACCURACY, DUALITY_SCORE, HEADLINE
 from duality_bench.results import Metrics, number
@@ -20,9 +21,7 @@ def params(n: Any) -> str:
 
 
 def weights(e: Entry) -> str:
-    """What an offline alias's weights are (tuning, quantisation); "–" for other models and reference rows."""
-    from duality_bench.evaluation.offline import OFFLINE_MODELS
-
+    """What an offline alias's weights are (tuning, quantisation); "–" for hub models, folders and reference rows."""
     model = OFFLINE_MODELS.get(e.model_id)
     return model.note if model is not None and model.note and not e.reference else "–"
 
