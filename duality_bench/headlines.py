@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from duality_bench.errors import DualityBenchError
 from duality_bench.evaluation.offline import OFFLINE_MODELS
+from duality_bench.results import REFERENCE_PREFIX
 
 if TYPE_CHECKING:  # pandas loads on first use
     import pandas as pd
@@ -257,17 +258,25 @@ def frames_from_results(
     return frames
 
 
-def card_section(paths: Mapping[str, Path], dataset: Path) -> list[str]:
-    """The dataset card's section: the candidates compared on the runs of `all` at `paths` (scored on
-    the build in the folder `dataset`); nothing without two real models and a reference row."""
-    references = {m for m in paths if m.startswith("baseline/")}
+def compare_runs(paths: Mapping[str, Path], config: str = "all", dataset: Path | None = None) -> list[Stability]:
+    """The candidates compared on the runs at `paths` (row name -> results file); none where they lack
+    two real models and a reference row, or some run has no readable items file."""
+    references = {m for m in paths if m.startswith(REFERENCE_PREFIX)}
     if len(paths) - len(references) < 2 or not references:
         return []
     try:
-        stabilities = compare(frames_from_results(paths, "all", dataset), references)
-    except (DualityBenchError, OSError, KeyError, ValueError):
+        return compare(frames_from_results(paths, config, dataset), references)
+    except (DualityBenchError, OSError, KeyError, ValueError):  # an unreadable or foreign items file
         return []
-    short = {m: m.removeprefix("baseline/").replace("|", "\\|") for m in paths}  # ids from results files
+
+
+def card_section(paths: Mapping[str, Path], dataset: Path) -> list[str]:
+    """The dataset card's section: the candidates compared on the runs of `all` at `paths` (scored on
+    the build in the folder `dataset`); nothing without two real models and a reference row."""
+    stabilities = compare_runs(paths, "all", dataset)
+    if not stabilities:
+        return []
+    short = {m: m.removeprefix(REFERENCE_PREFIX).replace("|", "\\|") for m in paths}  # ids from results files
     weights = [
         f"- {short[m]}: {OFFLINE_MODELS[m].note}" for m in paths if m in OFFLINE_MODELS and OFFLINE_MODELS[m].note
     ]

@@ -23,6 +23,7 @@ from typing import Any, Union
 from duality_bench.errors import DualityBenchError
 
 FORMAT = 2
+REFERENCE_PREFIX = "baseline/"  # model ids of the reference rows (chance, frequency, copy)
 UNIT = {"range": (0.0, 1.0)}  # field metadata: a share, in [0, 1]
 COUNT = {"range": (0, math.inf)}  # field metadata: a count, >= 0
 
@@ -338,9 +339,8 @@ def _kind(value: Any) -> str:
 
 
 def default_result_path(model_id: str, dataset: str, root: str | Path = "results", revision: str | None = None) -> Path:
-    """results/<org__model>/<revision>/<dataset config>.json, as mteb lays out results, so that
-    two revisions of one model are two files (and two leaderboard rows); `default` when no
-    revision was asked for."""
+    """results/<org__model>/<revision>/<dataset config>.json, as mteb lays out results: two revisions
+    of one model are two files (and two leaderboard rows); `default` when no revision was asked for."""
     return Path(root) / _slug(model_id.strip("/")) / _slug(revision or "default") / f"{dataset}.json"
 
 

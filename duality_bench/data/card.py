@@ -34,7 +34,7 @@ from duality_bench.data.dataset import (
 from duality_bench.data.pairs.senses import SENSE_RULE
 from duality_bench.data.pairs.tags import CORE_MIN_ZIPF, CORE_THRESHOLD_REASON
 from duality_bench.data.records import PromptItem
-from duality_bench.results import ResultsError, RunResult, load_result
+from duality_bench.results import REFERENCE_PREFIX, ResultsError, RunResult, load_result
 
 
 def write_card(out: Path, summary: BuildSummary, config: BuildConfig) -> None:
@@ -273,7 +273,7 @@ def audit_section(config: BuildConfig, summary: BuildSummary, folder: Path) -> l
             found.setdefault(result.model.id, (path, result))
     if not found:
         return []
-    order = sorted(found, key=lambda m: (m.startswith("baseline/"), m))
+    order = sorted(found, key=lambda m: (m.startswith(REFERENCE_PREFIX), m))
     runs = [found[m][1] for m in order]
     headlines = config.headline_table({m: found[m][0] for m in order}, folder) if config.headline_table else []
     return headlines + calibration_table(runs) + template_table(runs)

@@ -38,13 +38,13 @@ from duality_bench.data.records import PromptItem
 from duality_bench.errors import DualityBenchError
 from duality_bench.evaluation.models import load_model
 from duality_bench.evaluation.run import EvalConfig, evaluate
-from duality_bench.results import ItemScore, ModelInfo, default_result_path
+from duality_bench.results import REFERENCE_PREFIX, ItemScore, ModelInfo, default_result_path
 
 GPT2_TOKENIZER = Path("data/gpt2-tokenizer")  # the checkout's copy, relative to the working directory
 SEED = 0
-CHANCE_ID = "baseline/random-gpt2-small"
-FREQUENCY_ID = "baseline/frequency"
-COPY_ID = "baseline/copy"
+CHANCE_ID = f"{REFERENCE_PREFIX}random-gpt2-small"
+FREQUENCY_ID = f"{REFERENCE_PREFIX}frequency"
+COPY_ID = f"{REFERENCE_PREFIX}copy"
 ROWS = ("frequency", "copy", "chance")
 FLOOR = 1e-9  # frequency of a word wordfreq does not know (its lists stop near 1e-8)
 

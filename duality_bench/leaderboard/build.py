@@ -8,8 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from duality_bench.errors import DualityBenchError
-from duality_bench.headlines import Stability, compare, frames_from_results
+from duality_bench.headlines import Stability, compare_runs
 from duality_bench.leaderboard.entries import Entry, Leaderboard, LeaderboardError, collect, current_dataset, rank
 from duality_bench.leaderboard.markdown import render_markdown
 from duality_bench.leaderboard.page import render_html
@@ -54,17 +53,11 @@ def build_leaderboard(config: LeaderboardConfig | None = None) -> Leaderboard:
 
 
 def compare_headlines(section: tuple[Entry, ...], dataset_dir: Path | None = None) -> list[Stability]:
-    """The headline candidates on a section's rows, read from their items files; none where the
-    section lacks two real models and a reference row, or some row has no readable items file."""
-    real = [e for e in section if e.reference is None]
-    ids = [e.model_id for e in section]
-    if len(real) < 2 or len(real) == len(section) or len(set(ids)) < len(ids) or any(e.path is None for e in section):
+    """The headline candidates on a section's rows, read from their items files (see `compare_runs`)."""
+    paths = {e.model_id: e.path for e in section if e.path is not None}
+    if len(paths) < len(section):  # a row without a file of its own, or two rows of one model
         return []
-    try:
-        frames = frames_from_results({e.model_id: e.path for e in section}, section[0].dataset, dataset_dir)
-        return compare(frames, {e.model_id for e in section if e.reference})
-    except (DualityBenchError, OSError, KeyError, ValueError):  # an unreadable or foreign items file
-        return []
+    return compare_runs(paths, section[0].dataset, dataset_dir)
 
 
 def check_out(out: Path) -> None:

@@ -18,11 +18,10 @@ from duality_bench.data.dataset import dataset_dir as packaged_dataset
 from duality_bench.errors import DualityBenchError
 from duality_bench.headlines import Stability
 from duality_bench.leaderboard.headline import HEADLINE
-from duality_bench.results import Metrics, ResultsError, RunResult, load_result
+from duality_bench.results import REFERENCE_PREFIX, Metrics, ResultsError, RunResult, load_result
 from duality_bench.statistics import rank_ranges
 
 CONFIG_ORDER = ("all", "curated", "wordnet", "wordnet-full")  # the order config sections appear in
-REFERENCE_PREFIX = "baseline/"
 
 # Reference rows: what they are and why they are there. Made by `duality-bench baselines`.
 REFERENCES = {
