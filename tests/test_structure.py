@@ -16,15 +16,16 @@ PACKAGE = Path(__file__).resolve().parents[1] / "duality_bench"
 # What each stage may import from the project (besides itself). Leaves import nothing but errors.
 ALLOWED = {
     "errors": set(),
+    "display": set(),
     "provenance": set(),
-    "results": {"errors"},
+    "results": {"errors", "display"},
     "statistics": set(),
-    "data": {"errors", "results"},
-    "evaluation": {"errors", "provenance", "results", "data", "statistics"},
-    "headlines": {"errors", "results", "data", "evaluation", "statistics"},
-    "leaderboard": {"errors", "results", "data", "evaluation", "statistics", "headlines"},
-    "analysis": {"errors", "provenance", "data", "evaluation"},
-    "circuits": {"errors", "provenance", "data", "evaluation", "analysis"},
+    "data": {"errors", "display", "results"},
+    "evaluation": {"errors", "display", "provenance", "results", "data", "statistics"},
+    "headlines": {"errors", "display", "results", "data", "evaluation", "statistics"},
+    "leaderboard": {"errors", "display", "results", "data", "evaluation", "statistics", "headlines"},
+    "analysis": {"errors", "display", "provenance", "data", "evaluation"},
+    "circuits": {"errors", "display", "provenance", "data", "evaluation", "analysis"},
 }
 # Keep `--help`, `import duality_bench` and importing the leaderboard free of torch and pandas.
 LAZY_OK = {"duality_bench.cli.commands", "duality_bench", "duality_bench.headlines"}
