@@ -5,6 +5,8 @@ errors (one line), never another exception.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import tempfile
 import warnings
@@ -14,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from duality_bench.data.pairs.curated import COLUMNS, read_curated
-from duality_bench.data.pairs.table import PairsError
+from duality_bench.data.pairs.table import PairsError, check_word, read_rows
 from duality_bench.data.pairs.wordnet import read_table
+from duality_bench.data.records import DualPair
 from duality_bench.data.templates import categories
 from duality_bench.results import ResultsError, RunResult, load_result
 
@@ -110,3 +113,48 @@ def test_load_result_takes_any_bytes(data: bytes) -> None:
             load_result(path)
         except ResultsError as e:
             assert "\n" not in str(e)
+
+
+def _valid_word(text: str) -> bool:
+    try:
+        return bool(text) and check_word("w", "a", text) == text
+    except PairsError:
+        return False
+
+
+words = st.text(min_size=1, max_size=12).filter(_valid_word)
+pair_records = st.tuples(words, words, st.sampled_from(["curated", "user", "wordnet"]), st.sampled_from("nvar"))
+
+
+@SETTINGS
+@given(pair_records, pair_records)
+def test_two_different_pairs_never_share_an_id(p, q) -> None:
+    def key(a: str, b: str, source: str, pos: str) -> tuple[str, ...]:
+        return (a, b, source, pos if source == "wordnet" else "")  # only WordNet ids name the part of speech
+
+    first, second = (DualPair(a, b, "c", source, pos) for a, b, source, pos in (p, q))
+    assert (first.id == second.id) == (key(*p) == key(*q))
+    assert "|" not in first.id  # item ids join pair id, template and direction with `|`
+
+
+@SETTINGS
+@given(st.lists(st.lists(st.text(max_size=30).filter(lambda t: "\x00" not in t), min_size=2, max_size=2), max_size=6))
+def test_the_reader_reads_back_any_fields_as_the_csv_module_wrote_them(rows: list[list[str]]) -> None:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows([["x", "y"], *rows])
+    expected, line = [], 2
+    for row in rows:  # a record starts after the physical lines of those before it (\n, \r, \r\n end one)
+        if any(c.strip() for c in row):
+            expected.append((line, [c.strip() for c in row]))
+        line += len(io.StringIO(_record(row), newline="").readlines())
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.csv"
+        path.write_bytes(out.getvalue().encode("utf-8"))
+        got = [(int(where.rsplit(":", 1)[1]), cells) for where, cells in read_rows(path, ("x", "y"), "table")]
+    assert got == expected
+
+
+def _record(row: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(row)
+    return out.getvalue()

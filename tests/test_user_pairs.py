@@ -43,8 +43,11 @@ def test_csv_pairs_are_read_in_any_accepted_shape(tmp_path: Path, data) -> None:
 
 def test_unicode_words_and_json_antonym_sets_are_accepted(tmp_path: Path) -> None:
     assert [(p.a, p.b) for p in read_user_pairs(_file(tmp_path, "p.csv", "a,b\nnaïve,savvy\n"))] == [("naïve", "savvy")]
-    sets = json.dumps([{"input": "wet", "output": "dry"}, {"input": " loud ", "output": "quiet"}])
+    sets = json.dumps([{"input": "wet", "output": "dry"}, {"input": "loud", "output": "quiet"}])
     assert [(p.a, p.b) for p in read_user_pairs(_file(tmp_path, "s.json", sets))] == [("wet", "dry"), ("loud", "quiet")]
+    padded = json.dumps([{"input": " loud ", "output": "quiet"}])  # a word is what is scored: no edge spaces
+    with pytest.raises(PairsError, match=r"s\.json:entry 0: ' loud ' \(column input\) has U\+0020 \(SPACE\)"):
+        read_user_pairs(_file(tmp_path, "s.json", padded))
 
 
 @pytest.mark.parametrize(

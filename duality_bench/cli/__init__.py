@@ -4,15 +4,20 @@
 runs, so `--help` answers at once without torch. `main` is the one boundary for errors: a
 problem with the input (the project's own errors, and files that cannot be read or written)
 prints one `error: COMMAND: ...` line and exits 2; anything else is an internal fault, one line
-and exit 1. `--debug` shows the traceback instead.
+and exit 1. A warning, the package's or a library's, is one `warning: COMMAND: ...` line through
+the same boundary. `--debug` shows the traceback, and warnings in Python's own form, instead.
+Every message goes through `display.visible`: a name from a file cannot recolour the terminal.
 """
 
 from __future__ import annotations
 
+import re
 import sys
+import warnings
 from collections.abc import Sequence
 
 from duality_bench.cli.parser import build_parser
+from duality_bench.display import visible
 from duality_bench.errors import DualityBenchError
 
 
@@ -20,6 +25,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     args.argv = argv
+    with warnings.catch_warnings():
+        if not args.debug:
+            warnings.showwarning = _one_line(args.command)
+        return _run(args)
+
+
+def _run(args) -> int:
     try:
         return args.func(args) or 0
     except KeyboardInterrupt:
@@ -40,11 +52,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _message(e: BaseException) -> str:
+def _one_line(command: str):
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        print(f"warning: {command}: {_message(message)}", file=sys.stderr)
+
+    return show
+
+
+def _message(e: BaseException | Warning | str) -> str:
     if isinstance(e, OSError) and e.strerror:
         where = f" {e.filename}" if e.filename else ""
-        return f"{e.strerror}:{where}"
-    text = " ".join(str(e).split())
+        return visible(f"{e.strerror}:{where}")
+    text = visible(re.sub(r"[ \t\r\n]+", " ", str(e)).strip())  # then any other hidden character escaped
     return text if len(text) <= 300 else text[:297] + "..."
 
 

@@ -204,6 +204,7 @@ def render_items(
     """
     items: list[PromptItem] = []
     seen: set[str] = set()
+    check_unique_ids(pairs)
     for pair in pairs:
         chosen = [t for t in templates if t.applies_to(pair)]
         if not chosen and (demos is None or not few_shot):  # a user's pair of no part of speech: few-shot only
@@ -213,11 +214,27 @@ def render_items(
             rendered += [item for t in few_shot for item in render_few_shot(t, pair, demos, duals)]
         for item in rendered:
             if item.id in seen:
-                warnings.warn(f"duplicate item {item.id}; keeping the first", stacklevel=2)
+                warnings.warn(
+                    f"duplicate item {item.id}; keeping the first, give its templates distinct ids", stacklevel=2
+                )
                 continue
             seen.add(item.id)
             items.append(item)
     return items
+
+
+def check_unique_ids(pairs: list[DualPair]) -> None:
+    """Two different records of one pair id are refused: ids are unique by construction
+    (`DualPair.id`), so only two records of the same words can share one."""
+    named: dict[str, DualPair] = {}
+    for pair in pairs:
+        first = named.setdefault(pair.id, pair)
+        if first != pair:
+            raise DatasetError(f"pairs {_row(first)} and {_row(pair)} share the id {pair.id!r}; keep one of them")
+
+
+def _row(pair: DualPair) -> str:
+    return f"{pair.a}/{pair.b} ({pair.source}, {pair.category}, {pair.pos})"
 
 
 def word_frequencies(pairs: list[DualPair]) -> dict[str, float]:

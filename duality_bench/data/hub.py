@@ -16,7 +16,9 @@ def upload_plan(folder: str | Path) -> list[tuple[str, int, str]]:
         raise DatasetError(
             f"{folder} is not a built dataset folder (no README.md or sha256sums.txt); run `duality-bench build`"
         )
-    for line in manifest.read_text(encoding="utf-8").splitlines():
+    for line in manifest.read_text(encoding="utf-8").split("\n"):
+        if not line:
+            continue
         digest, _, name = line.partition("  ")
         path = folder / name
         if not path.is_file() or file_sha256(path) != digest:

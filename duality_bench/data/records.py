@@ -32,10 +32,36 @@ class DualPair:
 
     @property
     def id(self) -> str:
-        base = f"{self.a}-{self.b}".replace(" ", "_")
+        base = _readable(self.a, self.b) or f"{_escaped(self.a)}-{_escaped(self.b)}"
         if self.source == "curated":
             return base
         return f"user.{base}" if self.source == "user" else f"wn.{self.pos}.{base}"
+
+
+# A pair's id is `a-b` with spaces as `_` (left-right, wn.a.full-time-part-time) where that string
+# reads back as the pair; otherwise every character of either word but letters, digits, `'` and
+# spaces is percent-encoded (very_big: very%5Fbig). A readable id holds no `%` and reads back to one
+# pair; an encoded one always holds a `%` and decodes to one pair: no two pairs share an id. Item
+# ids are `pair id|template.vN|direction`, and no pair id holds a `|`.
+
+
+def _readable(a: str, b: str) -> str | None:
+    if not all(c.isalnum() or c in " -'" for c in a + b):
+        return None
+    text = f"{a}-{b}".replace(" ", "_")
+    return text if _read(text) == (a, b) else None
+
+
+def _read(text: str) -> tuple[str, str]:
+    """The pair a readable id names: split at the hyphen nearest its middle (on a tie, the first)."""
+    cut = min((i for i, c in enumerate(text) if c == "-"), key=lambda i: (abs(2 * i + 1 - len(text)), i))
+    return text[:cut].replace("_", " "), text[cut + 1 :].replace("_", " ")
+
+
+def _escaped(word: str) -> str:
+    return "".join(
+        c if c.isalnum() or c == "'" else "_" if c == " " else "".join(f"%{b:02X}" for b in c.encode()) for c in word
+    )
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,9 @@ def read_items_file(path: str | Path) -> tuple[dict[str, Any], list[ItemScore]]:
     any other bad line is an error naming the file and line."""
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # JSON Lines end at \n alone: a U+2028 inside a string is not a line end (str.splitlines says it is)
+        lines = path.read_text(encoding="utf-8").removesuffix("\n").split("\n")
+        lines = [] if lines == [""] else [line.removesuffix("\r") for line in lines]
     except UnicodeDecodeError:
         raise ResultsError(f"{path}: not an items file (not UTF-8 text); delete it or run without --resume") from None
     if not lines:

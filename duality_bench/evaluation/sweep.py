@@ -12,6 +12,7 @@ from pathlib import Path
 
 from duality_bench.data.dataset import dataset_sha256, items_digest
 from duality_bench.data.records import PromptItem
+from duality_bench.display import visible
 from duality_bench.errors import DualityBenchError
 from duality_bench.evaluation.models import model_id
 from duality_bench.evaluation.run import EvalConfig, evaluate, select
@@ -38,7 +39,7 @@ def read_models_file(path: str | Path) -> list[str]:
         raise not_text from None
     if "\0" in text:
         raise not_text
-    lines = text.splitlines()
+    lines = text.split("\n")  # a spec is never split at a Unicode line separator
     specs = [line.split("#", 1)[0].strip() for line in lines]
     return [s for s in specs if s]
 
@@ -65,7 +66,7 @@ def run_sweep(
         try:
             old = finished_run(spec, out, config, current, digest)
             if old is not None:
-                report(f"skip {spec}: {out} already holds this run's results (--overwrite to redo)")
+                report(visible(f"skip {spec}: {out} already holds this run's results (--overwrite to redo)"))
                 rows.append(SweepRow(spec, "skipped", out, old))
                 continue
             result = evaluate(spec, replace(config, output=out), items=items)
@@ -73,7 +74,7 @@ def run_sweep(
             raise
         except Exception as e:  # a sweep passes over any failing model, whatever it raised
             message = str(e) if isinstance(e, DualityBenchError) else f"{type(e).__name__}: {e}"
-            report(f"error: {spec}: {' '.join(message.split())}")
+            report(visible(f"error: {spec}: {' '.join(message.split())}"))  # a spec may hold any character
             rows.append(SweepRow(spec, "failed", out, error=message))
             continue
         rows.append(SweepRow(spec, "done", out, result))
@@ -113,15 +114,15 @@ def finished_run(
 
 
 def sweep_table(rows: Sequence[SweepRow]) -> str:
-    """One line per model: status and headline metrics."""
+    """One line per model: status and headline metrics; specs and paths with hidden characters escaped."""
     lines = [f"{'model':<32} {'status':<8} {'items':>6} {'score':>6} {'vs cue':>6} {'logit diff':>10}  results"]
     for row in rows:
         if row.result is None:
-            lines.append(f"{row.spec:<32} {row.status:<8} {'':>6} {'':>6} {'':>6} {'':>10}  -")
+            lines.append(f"{visible(row.spec):<32} {row.status:<8} {'':>6} {'':>6} {'':>6} {'':>10}  -")
             continue
         m = row.result.metrics
         lines.append(
-            f"{row.spec:<32} {row.status:<8} {m.n:>6} {number(m.duality_score):>6} {number(m.duality_accuracy):>6} "
-            f"{number(m.logit_diff, 2):>10}  {row.output}"
+            f"{visible(row.spec):<32} {row.status:<8} {m.n:>6} {number(m.duality_score):>6} "
+            f"{number(m.duality_accuracy):>6} {number(m.logit_diff, 2):>10}  {visible(str(row.output))}"
         )
     return "\n".join(lines)

@@ -94,7 +94,9 @@ def write_relations(rows: Iterable[Relations], path: str | Path) -> None:
 def read_relations(path: str | Path) -> dict[tuple[str, str], Relations]:
     """(word, synset) -> Relations; every problem is one line naming the file and the line."""
     table: dict[tuple[str, str], Relations] = {}
-    for where, (word, synset, pairs, near, family) in read_rows(path, RELATION_COLUMNS, "WordNet relations table"):
+    for where, (word, synset, pairs, near, family) in read_rows(
+        path, RELATION_COLUMNS, "WordNet relations table", ("word",)
+    ):
         if not word:
             raise PairsError(f"{where}: the word is required")
         if (word, synset) in table:
@@ -197,7 +199,7 @@ def read_excluded(path: str | Path, known: Iterable[tuple[str, str]]) -> dict[tu
     """(a, b) -> why, for each excluded pair; a pair the WordNet table lacks is one line naming it."""
     known = set(known)
     excluded: dict[tuple[str, str], str] = {}
-    for where, (a, b, reason) in read_rows(path, EXCLUDED_COLUMNS, "WordNet exclusions table"):
+    for where, (a, b, reason) in read_rows(path, EXCLUDED_COLUMNS, "WordNet exclusions table", ("a", "b")):
         if (a, b) not in known:
             raise PairsError(f"{where}: {a}/{b} is no pair of the WordNet table (a before b, as it lists them)")
         if not reason:

@@ -2,15 +2,23 @@
 
 Every problem is one `PairsError` line naming the file and the line: not a file, binary, not
 UTF-8, a CSV error, a wrong header, a wrong number of columns, a field too long to be a word,
-two words that are the same, or a pair listed twice (compared case-insensitively).
+a word holding a hidden character (control, bidi, zero-width) or whitespace at an edge, two
+words that are the same, or a pair listed twice (compared case-insensitively).
+
+Records are read as the csv module reads them: a quoted field may hold any character, a Unicode
+line or paragraph separator, NEL, form feed or vertical tab included, and a message names the
+first physical line of its record (lines end at \n, \r or \r\n only).
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Sequence
+import io
+import unicodedata
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
+from duality_bench.display import describe, first_hidden
 from duality_bench.errors import DualityBenchError
 
 MAX_FIELD = 1000  # characters: longer than any word, category or note
@@ -20,14 +28,17 @@ class PairsError(DualityBenchError, ValueError):
     """A pairs table that cannot be read; the message names the file and line."""
 
 
-def read_rows(path: str | Path, columns: Sequence[str], what: str) -> Iterator[tuple[str, list[str]]]:
-    """(`file:line`, stripped cells) of each non-blank row after a header that names `columns`."""
-    for where, _, row in _rows(path, what, lambda h: tuple(h) == tuple(columns), ",".join(columns)):
+def read_rows(
+    path: str | Path, columns: Sequence[str], what: str, words: Collection[str] = ()
+) -> Iterator[tuple[str, list[str]]]:
+    """(`file:line`, cells) of each non-blank row after a header that names `columns`; the cells of
+    the columns in `words` are checked by `check_word`, the others stripped."""
+    for where, _, row in _rows(path, what, lambda h: tuple(h) == tuple(columns), ",".join(columns), words):
         yield where, row
 
 
 def read_records(
-    path: str | Path, columns: Sequence[str], required: Sequence[str], what: str
+    path: str | Path, columns: Sequence[str], required: Sequence[str], what: str, words: Collection[str] = ()
 ) -> Iterator[tuple[str, dict[str, str]]]:
     """(`file:line`, column -> cell) of each row; the header holds `required` and any of `columns`."""
 
@@ -35,30 +46,55 @@ def read_records(
         return set(required) <= set(header) <= set(columns) and len(set(header)) == len(header)
 
     expected = f"{','.join(required)} and any of {','.join(c for c in columns if c not in required)}"
-    for where, header, row in _rows(path, what, fits, expected):
+    for where, header, row in _rows(path, what, fits, expected, words):
         yield where, dict(zip(header, row, strict=True))
 
 
-def _rows(path: str | Path, what: str, fits, expected: str) -> Iterator[tuple[str, tuple[str, ...], list[str]]]:
+def _rows(
+    path: str | Path, what: str, fits, expected: str, words: Collection[str]
+) -> Iterator[tuple[str, tuple[str, ...], list[str]]]:
     path = Path(path)
-    reader = csv.reader(read_text(path, what).splitlines())
+    reader = csv.reader(io.StringIO(read_text(path, what), newline=""))
+    start = 1  # the first physical line of the record being read
     try:
         first = next(reader, None)
         header = tuple(h.strip() for h in first or ())
         if not first or not fits(header):
             raise PairsError(f"{path}:1: header must be {expected}, found {_short(first)}")
-        for line, row in enumerate(reader, start=2):
+        start = reader.line_num + 1
+        for row in reader:
+            where, start = f"{path}:{start}", reader.line_num + 1
             if not row or all(not c.strip() for c in row):
                 continue
-            where = f"{path}:{line}"
             if len(row) != len(header):
                 raise PairsError(f"{where}: expected {len(header)} columns ({','.join(header)}), found {len(row)}")
             long = next((c for c in row if len(c) > MAX_FIELD), None)
             if long is not None:
                 raise PairsError(f"{where}: a field of {len(long)} characters; a cell holds a word or a short note")
-            yield where, header, [c.strip() for c in row]
+            yield (
+                where,
+                header,
+                [check_word(where, h, c) if h in words else c.strip() for h, c in zip(header, row, strict=True)],
+            )
     except csv.Error as e:
-        raise PairsError(f"{path}:{reader.line_num}: not a readable CSV row ({e})") from None
+        raise PairsError(f"{path}:{start}: not a readable CSV row ({e})") from None
+
+
+def check_word(where: str, column: str, text: str) -> str:
+    """A word (or `;`-list of words) as written, NFC-normalised: no hidden character (control, bidi,
+    zero-width), no whitespace at either edge, so what is shown and scored is what was meant."""
+    hidden = first_hidden(text)
+    if hidden is None and not text.strip():
+        return ""  # a blank cell is an empty one: the word is missing, not padded
+    if hidden is not None:
+        raise PairsError(
+            f"{where}: {text!r} (column {column}) holds {describe(hidden)}; "
+            "a word holds no control, bidi or zero-width character, remove it"
+        )
+    if text != text.strip():
+        side, char = ("start", text[0]) if text[0].isspace() else ("end", text[-1])
+        raise PairsError(f"{where}: {text!r} (column {column}) has {describe(char)} at its {side}; remove it")
+    return unicodedata.normalize("NFC", text)
 
 
 def check_words(where: str, a: str, b: str) -> frozenset[str]:

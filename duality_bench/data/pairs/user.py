@@ -13,8 +13,8 @@ import json
 import warnings
 from pathlib import Path
 
-from duality_bench.data.pairs.curated import POS
-from duality_bench.data.pairs.table import PairsError, check_words, other_duals, read_records, read_text
+from duality_bench.data.pairs.curated import POS, WORDS
+from duality_bench.data.pairs.table import PairsError, check_word, check_words, other_duals, read_records, read_text
 from duality_bench.data.records import DualPair
 
 COLUMNS = ("a", "b", "category", "pos", "a_other_duals", "b_other_duals", "note")
@@ -26,7 +26,7 @@ def read_user_pairs(path: str | Path, categories: tuple[str, ...] = ()) -> list[
     """The pairs of a user's CSV or JSON file; `categories` are the curated ones a row may name."""
     path = Path(path)
     is_json = path.suffix.lower() == ".json"
-    rows = _json_rows(path) if is_json else read_records(path, COLUMNS, REQUIRED, "pairs file")
+    rows = _json_rows(path) if is_json else read_records(path, COLUMNS, REQUIRED, "pairs file", WORDS)
     pairs: list[DualPair] = []
     seen: dict[frozenset[str], str] = {}
     for where, row in rows:
@@ -40,7 +40,10 @@ def read_user_pairs(path: str | Path, categories: tuple[str, ...] = ()) -> list[
         if pos and pos not in POS:
             raise PairsError(f"{where}: unknown part of speech {pos!r}; leave it empty or use one of {', '.join(POS)}")
         if key in seen:
-            warnings.warn(f"{where}: duplicate pair {a}/{b} (first at {seen[key]}); keeping the first", stacklevel=2)
+            warnings.warn(
+                f"{where}: duplicate pair {a}/{b} (first at {seen[key]}); keeping the first, delete this row",
+                stacklevel=2,
+            )
             continue
         seen[key] = where.rsplit(":", 1)[-1]
         others = tuple(
@@ -64,5 +67,10 @@ def _json_rows(path: Path) -> list[tuple[str, dict[str, str]]]:
         where = f"{path}:entry {n}"
         if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("input", "output")):
             raise PairsError(f'{where}: expected {{"input": "word", "output": "its dual"}}, found {str(entry)[:60]}')
-        rows.append((where, {"a": entry["input"].strip(), "b": entry["output"].strip()}))
+        rows.append(
+            (
+                where,
+                {"a": check_word(where, "input", entry["input"]), "b": check_word(where, "output", entry["output"])},
+            )
+        )
     return rows

@@ -252,7 +252,7 @@ def read_table(path: str | Path) -> list[WordNetRow]:
     The count columns are optional (a table without them reads as having no tagged uses)."""
     rows: list[WordNetRow] = []
     seen: dict[frozenset[str], str] = {}
-    for where, cells in read_records(path, COLUMNS, REQUIRED, "WordNet pairs table"):
+    for where, cells in read_records(path, COLUMNS, REQUIRED, "WordNet pairs table", ("a", "b", "pos")):
         a, b, pos, all_pos, synset_a, synset_b = (cells[c] for c in REQUIRED)
         key = check_words(where, a, b)
         if pos not in POS:
