@@ -11,6 +11,7 @@ options, now `options`, under `config`) still load, as do files that lack the fi
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -237,8 +238,7 @@ class RunResult:
         """Validate a parsed results file; a bad field raises ResultsError naming it."""
         if not isinstance(data, dict):
             raise ResultsError(f"not a duality-bench results file (a JSON {type(data).__name__}, not an object)")
-        version = data.get("format", 1 if data.get("schema_version") == 1 else None)
-        if version == 1:
+        if (version := data.get("format", 1 if data.get("schema_version") == 1 else None)) == 1:
             data = _upgrade(data)
         elif version != FORMAT:
             found = data.get("format", data.get("schema_version"))
@@ -257,13 +257,14 @@ def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- typed reading ------------------------------------------------------------------------
+_type_hints = functools.cache(typing.get_type_hints)  # resolved once per class, not per Row of a file
 
 
 def parse(cls: type, data: Any, where: str = "") -> Any:
     """`data` (parsed JSON) as an instance of the dataclass `cls`, every field checked."""
     if not isinstance(data, dict):
         raise ResultsError(f"{where or 'the file'}: expected an object, got {_kind(data)}")
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     known = {f.name for f in fields(cls)}
     values = {}
     for f in fields(cls):
@@ -377,8 +378,7 @@ def load_result(path: str | Path) -> RunResult:
 
 
 def unwritable_ancestor(folder: Path) -> Path | None:
-    """The nearest existing ancestor of `folder` (itself included) if files cannot be created
-    under it (not a folder, or not writable); None if they can."""
+    """The nearest existing ancestor of `folder` (or itself) if files cannot be created under it."""
     existing = next(p for p in (folder, *folder.parents) if p.exists())
     return None if existing.is_dir() and os.access(existing, os.W_OK) else existing
 

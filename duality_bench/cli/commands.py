@@ -1,11 +1,14 @@
 """What each subcommand runs. Each imports its stage inside the function: importing this module
-(and so `duality-bench --help`) loads no torch, transformers, datasets or nltk."""
+(and so `duality-bench --help`) loads no torch, transformers, datasets or nltk. Text from a results
+file, a pairs file or a model id is printed through `display.visible`, so it cannot act on the terminal."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+
+from duality_bench.display import visible
 
 
 def build(args: argparse.Namespace) -> int:
@@ -82,7 +85,7 @@ def eval_(args: argparse.Namespace) -> int:
             from duality_bench.evaluation.summary import summary_table
 
             print(summary_table(rows[0].result))
-            print(f"\nresults: {rows[0].output}  items: {items_path(rows[0].output)}")
+            print(f"\nresults: {visible(str(rows[0].output))}  items: {visible(str(items_path(rows[0].output)))}")
         else:
             print(sweep_table(rows))
     if len(rows) == 1 and rows[0].status == "failed":
@@ -124,7 +127,7 @@ def list_(args: argparse.Namespace) -> int:
     n_items = Counter(i.category for i in items["all"])
     print(f"{'category (config all)':<22} {'pairs':>6} {'templates':>9} {'items':>7}")
     for cat in chosen:
-        print(f"{cat:<22} {pairs[cat]:>6} {templates[cat]:>9} {n_items[cat]:>7}")
+        print(f"{visible(cat):<22} {pairs[cat]:>6} {templates[cat]:>9} {n_items[cat]:>7}")
     print()
     print("  ".join(f"{c}: {len(v)} items" for c, v in items.items()))
     if args.templates:
@@ -150,14 +153,21 @@ def list_(args: argparse.Namespace) -> int:
 
 
 def leaderboard(args: argparse.Namespace) -> int:
-    from duality_bench.leaderboard import LeaderboardConfig, build_leaderboard
+    import time
 
+    from duality_bench.leaderboard import LeaderboardConfig, build_leaderboard
+    from duality_bench.leaderboard.markdown import terminal_table
+
+    start = time.perf_counter()
     board = build_leaderboard(LeaderboardConfig(results=args.results, out=args.out, dataset_dir=args.dataset))
+    seconds = time.perf_counter() - start
     for line in board.problems:
-        print(line, file=sys.stderr)
+        print(visible(line), file=sys.stderr)
+    print("\n".join(terminal_table(board)))
     ranked = sum(len(s) for s in board.sections.values())
     print(f"{ranked} ranked rows, {len(board.unranked)} not ranked, {len(board.problems)} files skipped")
-    print(f"wrote {board.markdown} and {board.html}")
+    size = board.html.stat().st_size / 1e6
+    print(f"wrote {visible(str(board.markdown))} and {visible(str(board.html))} ({size:.1f} MB) in {seconds:.1f} s")
     return 0
 
 
@@ -195,8 +205,9 @@ def analyze(args: argparse.Namespace) -> int:
         dtype=args.dtype,
     )
     result = analyze(args.model, config)
-    print((out / "report.md").read_text().split("\n## ")[0].rstrip())
-    print(f"\n{len(result.items)} items analysed in {sum(result.seconds.values()):.0f} s; wrote {out}/")
+    head = (out / "report.md").read_text().split("\n## ")[0].rstrip()
+    print("\n".join(visible(line) for line in head.splitlines()))  # the report names the model
+    print(f"\n{len(result.items)} items analysed in {sum(result.seconds.values()):.0f} s; wrote {visible(str(out))}/")
     return 0
 
 
@@ -226,7 +237,7 @@ def circuit(args: argparse.Namespace) -> int:
     )
     result = find_circuit(args.model, config)
     print(f"{len(result.items)} prompt pairs, {result.graph.n_edges} edges: CPR {result.cpr:.4f}, CMD {result.cmd:.4f}")
-    print(f"wrote {out}/")
+    print(f"wrote {visible(str(out))}/")
     return 0
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from duality_bench.data.dataset import check_config, dataset_sha256, first_items, items_digest, load_items
 from duality_bench.data.records import PromptItem
+from duality_bench.display import visible
 from duality_bench.errors import DualityBenchError
 from duality_bench.evaluation.items import items_path, read_items_file, score_line, write_items_file
 from duality_bench.evaluation.models import LoadedModel, load_model, model_id
@@ -232,7 +233,7 @@ def _score_into(scorer: Scorer, todo: list[Any], items_file: Path, scores: list[
 
     if not todo:
         return
-    bar = tqdm(total=len(todo), unit="item", desc=f"scoring {scorer.info.id}", disable=not progress)
+    bar = tqdm(total=len(todo), unit="item", desc=f"scoring {visible(scorer.info.id)}", disable=not progress)
     with open(items_file, "a", encoding="utf-8") as f:
 
         def keep(batch_scores: list[ItemScore]) -> None:
@@ -245,7 +246,8 @@ def _score_into(scorer: Scorer, todo: list[Any], items_file: Path, scores: list[
             scorer.score(todo, keep)
         except KeyboardInterrupt:
             print(
-                f"\ninterrupted: {len(scores)} scored items kept in {items_file}; rerun with --resume", file=sys.stderr
+                f"\ninterrupted: {len(scores)} scored items kept in {visible(str(items_file))}; rerun with --resume",
+                file=sys.stderr,
             )
             raise
         finally:

@@ -7,6 +7,7 @@ import datetime as dt
 from duality_bench import statistics
 from duality_bench.data.dataset import DATASET_NAME, HUB_REPO_ID, items_digest
 from duality_bench.data.records import PromptItem
+from duality_bench.display import visible
 from duality_bench.evaluation import metrics
 from duality_bench.provenance import git_hash, package_version
 from duality_bench.results import (
@@ -79,14 +80,15 @@ def _interval(ci: tuple[float, float] | None) -> str:
 
 
 def summary_table(result: RunResult) -> str:
-    """The printed summary of a run: headline metrics, then one row per category."""
+    """The printed summary of a run: headline metrics, then one row per category. Names from the model id
+    or a pairs file show hidden characters as escapes: they must not act on the terminal."""
     m, model = result.metrics, result.model
     lo, hi = m.logit_diff_ci95 or (float("nan"), float("nan"))
     families = "   ".join(f"{f} {v:.3f}" for f, v in m.family_score.items() if v is not None)
     n_params = f"{model.n_params / 1e6:.0f}M params, " if model.n_params else ""
     lines = [
-        f"model      {model.id}  ({n_params}{model.dtype}, {model.device})",
-        f"dataset    {result.dataset.name}:{result.dataset.config}  "
+        f"model      {visible(model.id)}  ({n_params}{visible(str(model.dtype))}, {visible(str(model.device))})",
+        f"dataset    {visible(result.dataset.name)}:{visible(result.dataset.config)}  "
         f"{m.n} items scored ({m.n_single_token} single-token), {result.excluded.count} excluded",
         f"duality score {number(m.duality_score)} {_interval(m.duality_score_ci95)} (mean of per-category "
         f"accuracies; curated {number(m.curated_score)}, wordnet {number(m.wordnet_score)}, affix "
@@ -117,7 +119,7 @@ def summary_table(result: RunResult) -> str:
         shares = (row.duality_accuracy, row.control_accuracy, row.related_accuracy, row.choice_accuracy)
         shares += (row.calibrated_accuracy,)
         lines.append(
-            f"{cat:<22} {row.n:>6} "
+            f"{visible(cat):<22} {row.n:>6} "
             + " ".join(f"{number(v):>7}" for v in shares)
             + f" {number(row.top1_accuracy):>6} {number(row.logit_diff, 2):>10}"
         )

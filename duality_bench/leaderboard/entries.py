@@ -15,6 +15,7 @@ from pathlib import Path
 
 from duality_bench.data.dataset import DatasetError, load_items
 from duality_bench.data.dataset import dataset_dir as packaged_dataset
+from duality_bench.display import visible
 from duality_bench.errors import DualityBenchError
 from duality_bench.headlines import Stability
 from duality_bench.leaderboard.headline import HEADLINE
@@ -22,6 +23,10 @@ from duality_bench.results import REFERENCE_PREFIX, Metrics, ResultsError, RunRe
 from duality_bench.statistics import rank_ranges
 
 CONFIG_ORDER = ("all", "curated", "wordnet", "wordnet-full")  # the order config sections appear in
+
+# Rank ranges bootstrap every two real rows of a section (about 30 ms each): 190 comparisons at 20
+# rows, 500,000 at 1,000. Above this many rows the rank cells are plain positions, and the pages say so.
+RANK_RANGE_MAX_ROWS = 20
 
 # Reference rows: what they are and why they are there. Made by `duality-bench baselines`.
 REFERENCES = {
@@ -94,6 +99,14 @@ class Leaderboard:
     html: Path
     sections: dict[str, tuple[Entry, ...]] = field(default_factory=dict)  # config -> ranked entries
     headlines: dict[str, list[Stability]] = field(default_factory=dict)  # config -> the candidates compared
+    headline_notes: dict[str, str] = field(default_factory=dict)  # config -> why its candidates were not compared
+    rank_cells: dict[str, list[str]] = field(default_factory=dict)  # config -> `ranks` of its section, made once
+
+    def section_ranks(self, config: str) -> list[str]:
+        """The rank cells of a section, as the build made them (the bootstrap is too slow to repeat per page)."""
+        if config not in self.rank_cells:
+            self.rank_cells[config] = ranks(self.sections[config])
+        return self.rank_cells[config]
 
     @property
     def unranked(self) -> tuple[Entry, ...]:
@@ -110,7 +123,7 @@ def current_dataset(dataset_dir: Path | None = None) -> dict[str, str]:
     folder = Path(dataset_dir) if dataset_dir else packaged_dataset()
     sums = folder / "sha256sums.txt"
     try:
-        lines = sums.read_text(encoding="utf-8").splitlines()
+        lines = sums.read_text(encoding="utf-8").split("\n")
     except OSError as e:
         raise LeaderboardError(
             f"cannot read {sums} ({e.strerror}); rebuild the dataset with `duality-bench build`"
@@ -198,9 +211,10 @@ def ranks(section: tuple[Entry, ...]) -> list[str]:
 
     A rank is a range ("1–2") where a paired bootstrap over pairs within categories cannot tell
     the row from its neighbours (`evaluation.statistics.rank_ranges`), so ranks the data do not
-    separate show as shared; a single number where it can."""
+    separate show as shared; a single number where it can (and, past RANK_RANGE_MAX_ROWS real
+    rows, everywhere: see `rank_note`)."""
     real = [e for e in section if e.reference is None]
-    ranges = _rank_ranges(real)
+    ranges = _rank_ranges(real) if len(real) <= RANK_RANGE_MAX_ROWS else {}
     out, n = [], 0
     for e in section:
         if e.reference is not None:
@@ -240,9 +254,21 @@ def _rank_ranges(real: list[Entry]) -> dict[int, tuple[int, int]]:
         return {}
 
 
+def rank_note(section: tuple[Entry, ...]) -> str:
+    """What the pages say under a section whose ranks are positions only; "" where ranges were sought."""
+    real = sum(e.reference is None for e in section)
+    if real <= RANK_RANGE_MAX_ROWS:
+        return ""
+    return (
+        f"Ranks are positions: with {real} ranked models (more than {RANK_RANGE_MAX_ROWS}) the paired bootstrap "
+        "between every two rows, which shows ranks the data cannot separate as shared, is not run."
+    )
+
+
 def short_name(model_id: str) -> str:
-    """A row's name in narrow places (a plot label, a table column): reference rows lose their prefix."""
-    return model_id.removeprefix(REFERENCE_PREFIX)
+    """A row's name in narrow places (a plot label, a table column): reference rows lose their prefix;
+    hidden characters show as escapes."""
+    return visible(model_id.removeprefix(REFERENCE_PREFIX))
 
 
 def categories(section: tuple[Entry, ...]) -> list[str]:

@@ -3,8 +3,11 @@ per-category and per-pair numbers, and a comparison of two models category by ca
 
 The numbers come from the results files' breakdowns and are embedded once, as JSON (`EXPLORE`,
 written with `page.script_json`); plain JavaScript draws the tables when they are asked for. Text
-from a results file reaches the page only through `textContent`, option text and attribute values
-set from script, never as HTML.
+from a results file is embedded with its hidden characters as escapes (`display.visible`) and
+reaches the page only through `textContent`, option text and attribute values set from script,
+never as HTML. A section's pair ids are embedded once; each row's per-pair numbers (a thousand
+pairs, about 110 kB a row) only for its first PAIR_ROWS rows, so the page stays a few megabytes
+whatever the number of rows.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from duality_bench.display import visible
 from duality_bench.leaderboard.columns import BREAKDOWN_COLUMNS, params
 from duality_bench.leaderboard.entries import Entry, categories, ranks
 from duality_bench.leaderboard.headline import HEADLINE
@@ -19,6 +23,9 @@ from duality_bench.leaderboard.plots import finite
 from duality_bench.results import Row
 
 REFERENCE_FAMILY = "baseline"
+
+# Rows of a section whose per-pair numbers the page embeds (the best ranked): 20 rows add about 2 MB.
+PAIR_ROWS = 20
 
 FAMILY_HELP = (
     "A model's <b>family</b> is read from its id: the name after the last <code>/</code>, up to its first "
@@ -44,38 +51,50 @@ def slug(config: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in config.lower())
 
 
-def explore_data(sections: dict[str, tuple[Entry, ...]]) -> dict[str, Any]:
+def explore_data(
+    sections: dict[str, tuple[Entry, ...]], rank_cells: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
     """Everything the views show, ready for JSON: the breakdown columns, then one object per config."""
     columns = [{"name": name, "title": text, "digits": digits} for name, _, text, digits in BREAKDOWN_COLUMNS]
+    rank_cells = rank_cells or {}
     return {
         "columns": columns,
         "headline": HEADLINE.name,
-        "sections": [_section_data(config, section) for config, section in sections.items()],
+        "pair_rows": PAIR_ROWS,
+        "sections": [
+            _section_data(config, section, rank_cells.get(config) or ranks(section))
+            for config, section in sections.items()
+        ],
     }
 
 
-def _section_data(config: str, section: tuple[Entry, ...]) -> dict[str, Any]:
+def _section_data(config: str, section: tuple[Entry, ...], rank_cells: list[str]) -> dict[str, Any]:
     cats = categories(section)
     pairs = sorted({p for e in section for p in e.result.breakdowns.get("pair", {})})
+    models = [
+        _model_data(e, r, cats, pairs if n < PAIR_ROWS else None)
+        for n, (r, e) in enumerate(zip(rank_cells, section, strict=True))
+    ]
     return {
-        "config": config,
+        "config": visible(config),
         "slug": slug(config),
-        "categories": cats,
-        "pairs": pairs,
-        "models": [_model_data(e, r, cats, pairs) for r, e in zip(ranks(section), section, strict=True)],
+        "categories": [visible(c) for c in cats],
+        "pairs": [visible(p) for p in pairs],
+        "models": models,
     }
 
 
-def _model_data(e: Entry, rank: str, cats: list[str], pairs: list[str]) -> dict[str, Any]:
+def _model_data(e: Entry, rank: str, cats: list[str], pairs: list[str] | None) -> dict[str, Any]:
+    """One row's numbers; `pair` is None where the page does not embed its per-pair rows (see PAIR_ROWS)."""
     model, m = e.result.model, e.metrics
     by_category = e.result.breakdowns.get("category", {})
     by_pair = e.result.breakdowns.get("pair", {})
     n_params = model.n_params if isinstance(model.n_params, int) and model.n_params > 0 else None
     return {
-        "id": e.model_id,
-        "revision": str(model.revision or "–"),
-        "architecture": str(model.architecture or "–"),
-        "family": family(e),
+        "id": visible(e.model_id),
+        "revision": visible(str(model.revision or "–")),
+        "architecture": visible(str(model.architecture or "–")),
+        "family": visible(family(e)),
         "params": n_params,
         "size": params(n_params),
         "reference": bool(e.reference),
@@ -83,7 +102,7 @@ def _model_data(e: Entry, rank: str, cats: list[str], pairs: list[str]) -> dict[
         "score": finite(HEADLINE.value(m)),
         "logit_diff": finite(m.logit_diff),
         "category": [breakdown_row(by_category.get(c)) for c in cats],
-        "pair": [breakdown_row(by_pair.get(p)) for p in pairs],
+        "pair": None if pairs is None else [breakdown_row(by_pair.get(p)) for p in pairs],
     }
 
 
@@ -214,9 +233,17 @@ EXPLORE_SCRIPT = r"""
     }
     function showPairs() {
       if (!pairs.open || drawn === select.value) { return; }
-      var out = box.querySelector(".drill-pair-table");
+      var out = box.querySelector(".drill-pair-table"), m = sec.models[+select.value];
       clear(out);
-      out.appendChild(breakdown("pair", sec.pairs, sec.models[+select.value].pair));
+      if (m.pair === null) {  // not embedded (see PAIR_ROWS): say where the numbers are
+        out.appendChild(el("p", "This page holds the per-pair numbers of the " + EXPLORE.pair_rows +
+          " best-ranked rows of each config; this model's are in its results file (the json link in its row).",
+          "muted"));
+        drawn = select.value;
+        box.querySelector(".pair-count").textContent = "";
+        return;
+      }
+      out.appendChild(breakdown("pair", sec.pairs, m.pair));
       drawn = select.value;
       filterPairs();
     }

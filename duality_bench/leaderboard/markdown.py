@@ -1,4 +1,5 @@
-"""The leaderboard as markdown: `LEADERBOARD.md`. Text from results files is escaped."""
+"""The leaderboard as markdown (`LEADERBOARD.md`) and as the table the command prints. Text from
+results files is escaped, hidden characters (`display.visible`) first."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from duality_bench.display import visible
 from duality_bench.headlines import EXPLAINED, headline_rows, markdown_table
 from duality_bench.leaderboard.columns import (
     COLUMNS_HELP,
@@ -19,14 +21,14 @@ from duality_bench.leaderboard.columns import (
     scored,
     weights,
 )
-from duality_bench.leaderboard.entries import Leaderboard, categories, ranks, short_name
+from duality_bench.leaderboard.entries import Leaderboard, categories, rank_note, short_name
 from duality_bench.leaderboard.headline import HEADLINE
 from duality_bench.results import number
 
 
 def md(text: Any) -> str:
-    """Text from a results file, safe in a markdown table cell: no markup, no HTML, one line."""
-    s = " ".join(str(text).split())
+    """Text from a results file, safe in a markdown table cell: no hidden character, no markup, no HTML, one line."""
+    s = " ".join(visible(str(text)).split())
     s = re.sub(r"([\\`*_\[\]|~#!])", r"\\\1", s)
     return html.escape(s, quote=False)
 
@@ -47,7 +49,7 @@ def render_markdown(board: Leaderboard) -> str:
         head += [*(name for name, _, _ in METRIC_COLUMNS[1:]), "logit diff [95% CI]"]
         head += [*(f"{md(c)} acc." for c in cats), "scored / excluded", "results"]
         lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-        for r, e in zip(ranks(section), section, strict=True):
+        for r, e in zip(board.section_ranks(config), section, strict=True):
             m = e.metrics
             name = md(e.model_id) + (" (reference)" if e.reference else "")
             row = [r, name, md(e.result.model.revision or "–"), params(e.result.model.n_params), md(weights(e))]
@@ -56,11 +58,13 @@ def render_markdown(board: Leaderboard) -> str:
             row += [number(category_accuracy(e, c)) for c in cats]
             row += [scored(e), f"[json]({md_link(e.link)})"]
             lines.append("| " + " | ".join(row) + " |")
-        lines.append("")
+        lines += ["", *([rank_note(section), ""] if rank_note(section) else [])]
         if board.headlines.get(config):
             short = {e.model_id: md(short_name(e.model_id)) for e in section}
             table = markdown_table(*headline_rows(board.headlines[config], short))
             lines += ["### Which headline", "", EXPLAINED, "", *table, ""]
+        elif board.headline_notes.get(config):
+            lines += ["### Which headline", "", board.headline_notes[config], ""]
     if board.references:
         lines += ["## Reference rows", ""]
         lines += [f"- **{md(model_id)}**: {md(text)}" for model_id, text in board.references]
@@ -86,5 +90,19 @@ ADD_A_MODEL = (
 
 
 def md_link(link: str) -> str:
-
     return quote(link, safe="/._-~")
+
+
+TERMINAL_ROWS = 20  # rows printed per config; the pages hold them all
+
+
+def terminal_table(board: Leaderboard, limit: int = TERMINAL_ROWS) -> list[str]:
+    """The best rows of each config as the command prints them: rank, headline, model (hidden characters escaped)."""
+    lines, width = [], len(HEADLINE.name)
+    for config, section in board.sections.items():
+        lines += [f"{visible(config)}: {len(section)} ranked rows", f"  {'#':>7}  {HEADLINE.name}  model"]
+        for r, e in list(zip(board.section_ranks(config), section, strict=True))[:limit]:
+            lines.append(f"  {r:>7}  {number(HEADLINE.value(e.metrics)):>{width}}  {visible(e.model_id)}")
+        if len(section) > limit:
+            lines.append(f"  ... {len(section) - limit} more in {board.markdown.name}")
+    return lines

@@ -3,10 +3,10 @@
 
 The page needs no server and no network (it works from the file system, a Hugging Face Space or
 GitHub Pages). Plots are plotly figures built in Python and drawn by plotly.js, which is inlined
-from the installed plotly package. Text from results files is HTML-escaped, in the tables and in
-the plots' labels alike; the figure data and the views' numbers are embedded as JSON with `<`, `>`
-and `&` escaped, and the views insert text with `textContent`, so nothing in a results file can
-close a tag or start a script.
+from the installed plotly package. Text from results files shows its hidden characters as escapes
+(`display.visible`) and is then HTML-escaped, in the tables and in the plots' labels alike; the
+figure data and the views' numbers are embedded as JSON with `<`, `>` and `&` escaped, and the
+views insert text with `textContent`, so nothing in a results file can close a tag or start a script.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import json
 from html import escape
 from typing import Any
 
+from duality_bench.display import visible
 from duality_bench.headlines import EXPLAINED, Stability, headline_rows
 from duality_bench.leaderboard.columns import (
     COLUMNS_HELP,
@@ -27,7 +28,7 @@ from duality_bench.leaderboard.columns import (
     scored,
     weights,
 )
-from duality_bench.leaderboard.entries import Entry, Leaderboard, categories, ranks, short_name
+from duality_bench.leaderboard.entries import Entry, Leaderboard, categories, rank_note, short_name
 from duality_bench.leaderboard.explore import (
     EXPLORE_SCRIPT,
     EXPLORE_STYLE,
@@ -116,18 +117,18 @@ def render_html(board: Leaderboard) -> str:
         "model's name for its numbers per category and per pair.</p>",
         *([filter_bar()] if board.sections else []),
     ]
-    for index, (config, section) in enumerate(board.sections.items()):
-        body += _section(config, index, section, board.current[config], figures, board.headlines.get(config))
+    for index, config in enumerate(board.sections):
+        body += _section(board, config, index, figures)
     if board.references:
         body += ['<h2 id="references">Reference rows</h2>', "<dl>"]
-        body += [f"<dt><b>{escape(m)}</b></dt><dd>{escape(text)}</dd>" for m, text in board.references]
+        body += [f"<dt><b>{shown(m)}</b></dt><dd>{shown(text)}</dd>" for m, text in board.references]
         body.append("</dl>")
     if board.unranked:
         body += _unranked(board.unranked)
     body += ['<h2 id="columns">Columns</h2>', "<dl>"]
     body += [f"<dt><b>{escape(name)}</b></dt><dd>{escape(text)}.</dd>" for name, text in COLUMNS_HELP]
     body += ["</dl>", f"<p>{_code_spans(ADD_A_MODEL)}</p>"]
-    explore = script_json(explore_data(board.sections))
+    explore = script_json(explore_data(board.sections, board.rank_cells))
     return "\n".join(
         [
             "<!doctype html>",
@@ -150,21 +151,21 @@ def render_html(board: Leaderboard) -> str:
     )
 
 
-def _section(
-    config: str,
-    index: int,
-    section: tuple[Entry, ...],
-    sha256: str,
-    figures: dict[str, Any],
-    headlines: list[Stability] | None = None,
-) -> list[str]:
-    slug_ = slug(config)
+def shown(text: Any) -> str:
+    """Text from a results file in HTML: hidden characters as escapes, then HTML-escaped."""
+    return escape(visible(str(text)))
+
+
+def _section(board: Leaderboard, config: str, index: int, figures: dict[str, Any]) -> list[str]:
+    section, slug_, headlines = board.sections[config], slug(config), board.headlines.get(config)
+    note = rank_note(section)
     out = [
-        f'<h2 id="config-{slug_}">Dataset config <code>{escape(config)}</code> '
-        f"<small>(sha256 {escape(sha256[:12])}{escape(items_note(section))})</small></h2>",
+        f'<h2 id="config-{slug_}">Dataset config <code>{shown(config)}</code> '
+        f"<small>(sha256 {escape(board.current[config][:12])}{escape(items_note(section))})</small></h2>",
         '<div class="scroll">',
-        _table(section, slug_, index),
+        _table(section, board.section_ranks(config), slug_, index),
         "</div>",
+        *([f'<p class="muted">{escape(note)}</p>'] if note else []),
         *section_views(slug_, index, len({p for e in section for p in e.result.breakdowns.get("pair", {})})),
     ]
     plots = [(kind, title, text, make(section)) for kind, title, text, make in FIGURES]
@@ -180,6 +181,8 @@ def _section(
         out.append(f'<div class="plot" id="{plot_id}"></div>')
     if headlines:
         out += ["<h3>Which headline</h3>", f"<p>{escape(EXPLAINED)}</p>", _headline_table(headlines, section)]
+    elif board.headline_notes.get(config):
+        out += ["<h3>Which headline</h3>", f"<p>{_code_spans(board.headline_notes[config])}</p>"]
     out += ["<h3>Most asymmetric pairs per model</h3>", *_pair_tables(section)]
     return out
 
@@ -196,7 +199,7 @@ def _headline_table(headlines: list[Stability], section: tuple[Entry, ...]) -> s
     return f'<div class="scroll"><table><thead>{row(head, "th")}</thead><tbody>{rows}</tbody></table></div>'
 
 
-def _table(section: tuple[Entry, ...], slug_: str, index: int) -> str:
+def _table(section: tuple[Entry, ...], rank_cells: list[str], slug_: str, index: int) -> str:
     """The ranked table: rank, model, then the headline and its interval, then the other columns."""
     cats = categories(section)
     help_text = dict(COLUMNS_HELP)
@@ -207,7 +210,11 @@ def _table(section: tuple[Entry, ...], slug_: str, index: int) -> str:
     heads += [(name, "num", text) for name, text, _ in others]
     heads += [("logit diff [95% CI]", "num", help_text["logit diff"])]
     heads += [
-        (f"{c} acc.", "num", f"accuracy on category {c}: share of its items where the dual is rated above the cue")
+        (
+            f"{visible(c)} acc.",
+            "num",
+            f"accuracy on category {visible(c)}: share of its items where the dual is rated above the cue",
+        )
         for c in cats
     ]
     heads += [("scored / excluded", "num", help_text["scored / excluded"]), ("results", "text", "")]
@@ -217,9 +224,7 @@ def _table(section: tuple[Entry, ...], slug_: str, index: int) -> str:
         + f">{escape(name)}</th>"
         for name, css, tip in heads
     )
-    rows = [
-        _row(position, r, e, cats, slug_) for position, (r, e) in enumerate(zip(ranks(section), section, strict=True))
-    ]
+    rows = [_row(position, r, e, cats, slug_) for position, (r, e) in enumerate(zip(rank_cells, section, strict=True))]
     return (
         f'<table class="sortable" id="table-{slug_}" data-section="{index}"><thead><tr>{head_cells}</tr></thead>'
         f"<tbody>\n{chr(10).join(rows)}\n</tbody></table>"
@@ -235,10 +240,10 @@ def _row(position: int, rank: str, e: Entry, cats: list[str], slug_: str) -> str
     cells = [
         _number_cell(position, rank),
         f'<td class="text model"><a class="drill-link" href="#drill-{slug_}" data-row="{position}">'
-        f"{escape(e.model_id)}</a>{badge}</td>",
+        f"{shown(e.model_id)}</a>{badge}</td>",
         _number_cell(headline(m), number(headline(m)), "num headline"),
         _number_cell(HEADLINE.interval(m)[0] if HEADLINE.interval(m) else None, score_ci_cell(m)),
-        f'<td class="text revision" title="{escape(revision)}">{escape(revision)}</td>',
+        f'<td class="text revision" title="{shown(revision)}">{shown(revision)}</td>',
         _number_cell(model.n_params, params(model.n_params)),
         f'<td class="text">{escape(weights(e))}</td>',
         *(_number_cell(get(m), number(get(m))) for _, _, get in others),
@@ -251,16 +256,16 @@ def _row(position: int, rank: str, e: Entry, cats: list[str], slug_: str) -> str
     return f'<tr{css} data-row="{position}">{"".join(cells)}</tr>'
 
 
-def _number_cell(sort_value: Any, shown: str, css: str = "num") -> str:
+def _number_cell(sort_value: Any, text: str, css: str = "num") -> str:
     value = finite(sort_value)
     key = "" if value is None else repr(value)
-    return f'<td class="{css}" data-sort="{key}">{escape(shown)}</td>'
+    return f'<td class="{css}" data-sort="{key}">{escape(text)}</td>'
 
 
 def _unranked(entries: tuple[Entry, ...]) -> list[str]:
     rows = [
-        f'<tr><td class="text">{escape(e.model_id)}</td><td class="text">{escape(str(e.result.model.revision))}'
-        f'</td><td class="text">{escape(e.dataset)}</td><td class="text">{escape(e.note)}</td>'
+        f'<tr><td class="text">{shown(e.model_id)}</td><td class="text">{shown(e.result.model.revision)}'
+        f'</td><td class="text">{shown(e.dataset)}</td><td class="text">{shown(e.note)}</td>'
         f'<td class="num">{number(e.metrics.duality_score)}</td>'
         f'<td class="text"><a href="{escape(md_link(e.link))}">json</a></td></tr>'
         for e in entries
@@ -283,15 +288,15 @@ def _pair_tables(section: tuple[Entry, ...]) -> list[str]:
         if not most:
             continue
         rows = "".join(
-            f'<tr><td class="text">{escape(p.a)} / {escape(p.b)}</td>'
-            f'<td class="text">{escape(p.category)}</td>'
+            f'<tr><td class="text">{shown(p.a)} / {shown(p.b)}</td>'
+            f'<td class="text">{shown(p.category)}</td>'
             f"<td>{number(p.acc_ab)}</td><td>{number(p.acc_ba)}</td>"
             f"<td>{number(p.ld_ab, 2)}</td><td>{number(p.ld_ba, 2)}</td>"
             f"<td>{number(p.ld_asym, 2)}</td></tr>"
             for p in most[:TOP_PAIRS]
         )
         out.append(
-            f"<details><summary>{escape(e.model_id)}</summary><table><thead><tr>"
+            f"<details><summary>{shown(e.model_id)}</summary><table><thead><tr>"
             '<th class="text">pair a / b</th><th class="text">category</th><th>acc. a&rarr;b</th>'
             "<th>acc. b&rarr;a</th><th>logit diff a&rarr;b</th><th>logit diff b&rarr;a</th><th>difference</th>"
             f"</tr></thead><tbody>{rows}</tbody></table></details>"

@@ -1,7 +1,8 @@
 """The leaderboard's plots: plotly figures built in Python, returned as plain JSON-ready dicts.
 
-Labels that come from results files are HTML-escaped: plotly reads a small subset of HTML in
-labels, so escaped text shows exactly as typed. Non-finite numbers become null.
+Labels that come from results files show hidden characters as escapes (`display.visible`) and
+are HTML-escaped: plotly reads a small subset of HTML in labels, so escaped text shows exactly as
+typed. Non-finite numbers become null.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
+from duality_bench.display import visible
 from duality_bench.leaderboard.columns import category_accuracy
 from duality_bench.leaderboard.entries import Entry, categories
 from duality_bench.leaderboard.headline import HEADLINE
@@ -151,7 +153,7 @@ def _finish(fig: Any) -> dict[str, Any]:
 
 def plot_text(text: str) -> str:
     """Text for plotly, which reads a small subset of HTML in labels: escaped, it shows as typed."""
-    return escape(str(text), quote=False)
+    return escape(visible(str(text)), quote=False)
 
 
 def finite(v: Any) -> float | None:
