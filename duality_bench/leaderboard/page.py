@@ -39,7 +39,7 @@ from duality_bench.leaderboard.explore import (
 )
 from duality_bench.leaderboard.headline import HEADLINE
 from duality_bench.leaderboard.markdown import ADD_A_MODEL, md_link
-from duality_bench.leaderboard.plots import FIGURES, finite
+from duality_bench.leaderboard.plots import FIGURES, finite, plot_note
 from duality_bench.results import number
 
 TOP_PAIRS = 5  # most asymmetric pairs listed per model
@@ -169,6 +169,7 @@ def _section(board: Leaderboard, config: str, index: int, figures: dict[str, Any
         *section_views(slug_, index, len({p for e in section for p in e.result.breakdowns.get("pair", {})})),
     ]
     plots = [(kind, title, text, make(section)) for kind, title, text, make in FIGURES]
+    out += [f'<p class="muted">{escape(plot_note(section))}</p>'] if plot_note(section) else []
     for kind, title, text, fig in plots:
         out.append(f"<h3>{title}</h3>")
         if text:

@@ -19,6 +19,25 @@ from duality_bench.leaderboard.entries import Entry, categories
 from duality_bench.leaderboard.headline import HEADLINE
 
 TOP_CUES = 15  # cues shown in the right/wrong plot: the ones with the most items
+# Bars per plot: past this many ranked rows a grouped bar plot is unreadable and slow to draw (1,000
+# rows took 14 s to open in Chromium), so the bar plots show the best rows and every reference row.
+PLOT_ROWS = 20
+
+
+def plotted(section: tuple[Entry, ...]) -> tuple[Entry, ...]:
+    """The rows a bar plot shows: the best PLOT_ROWS real rows (in ranked order) and every reference row."""
+    best = {id(e) for e in [e for e in section if e.reference is None][:PLOT_ROWS]}
+    return tuple(e for e in section if id(e) in best or e.reference)
+
+
+def plot_note(section: tuple[Entry, ...]) -> str:
+    """What the page says above the bar plots of a section they do not show whole; "" otherwise."""
+    hidden = len(section) - len(plotted(section))
+    return (
+        f"The bar plots show the best {PLOT_ROWS} models and the reference rows; {hidden} more are in the table."
+        if hidden
+        else ""
+    )
 
 
 def params_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
@@ -69,7 +88,7 @@ def category_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
     if not cats:
         return None
     fig = go.Figure()
-    for e in section:
+    for e in plotted(section):
         fig.add_trace(
             go.Bar(
                 x=[plot_text(c) for c in cats],
@@ -86,7 +105,7 @@ def asymmetry_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    rows = [e for e in section if e.metrics.asymmetry.pairs]
+    rows = [e for e in plotted(section) if e.metrics.asymmetry.pairs]
     if not rows:
         return None
     names = [plot_text(e.model_id) for e in rows]
@@ -105,7 +124,7 @@ def asymmetry_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
 def other_dual_figure(section: tuple[Entry, ...]) -> dict[str, Any] | None:
     import plotly.graph_objects as go
 
-    rows = [e for e in section if e.metrics.other_duals.n]
+    rows = [e for e in plotted(section) if e.metrics.other_duals.n]
     if not rows:
         return None
     cues = _top_cues(rows)
