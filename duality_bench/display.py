@@ -4,12 +4,15 @@ A control character (C0, C1, DEL), a bidi control, a zero-width or other format 
 line or paragraph separator can make a name display as another name, recolour a terminal or
 break a line. Wherever such text reaches the terminal, LEADERBOARD.md or index.html it goes
 through `visible`, which writes each of those characters as its escape (`\\u202e`); every other
-character, any script's letters included, is kept. A leaf module: every stage may use it.
+character, any script's letters included, is kept. Numbers reach tables through `number`, so a
+missing or non-finite metric shows alike everywhere. A leaf module: every stage may use it.
 """
 
 from __future__ import annotations
 
+import math
 import unicodedata
+from typing import Any
 
 # Control, format (bidi controls, zero-width characters, soft hyphen), separators, lone surrogates.
 HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
@@ -37,6 +40,12 @@ def describe(char: str) -> str:
     return (
         f"U+{ord(char):04X} ({unicodedata.name(char, 'control' if unicodedata.category(char) == 'Cc' else 'unnamed')})"
     )
+
+
+def number(value: Any, digits: int = 3) -> str:
+    """A metric as shown in tables: fixed digits, or an en dash where there is none."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return f"{value:.{digits}f}" if ok else "–"
 
 
 def _escape(char: str) -> str:

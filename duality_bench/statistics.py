@@ -93,12 +93,6 @@ def paired_interval(
     return point, float(np.quantile(diff, alpha)), float(np.quantile(diff, 1 - alpha))
 
 
-def separable(a: pd.DataFrame, b: pd.DataFrame, *, seed: int = 0, n_boot: int = 1000, by: str = "category") -> bool:
-    """Whether the interval of the paired difference excludes 0."""
-    _, lo, hi = paired_interval(a, b, seed=seed, n_boot=n_boot, by=by)
-    return lo > 0 or hi < 0
-
-
 def rank_ranges(
     rows: Mapping[str, pd.DataFrame], *, seed: int = 0, n_boot: int = 1000, by: str = "category"
 ) -> dict[str, tuple[int, int]]:

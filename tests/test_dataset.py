@@ -21,13 +21,13 @@ from duality_bench.data.foils import MAX_ZIPF_GAP
 from duality_bench.data.pairs.curated import read_curated
 from duality_bench.data.pairs.tags import zipf
 from duality_bench.data.records import DualPair, PromptItem
+from duality_bench.data.selection import Selection, select_items
 from duality_bench.data.templates import (
     TEMPLATES,
     Template,
     TemplateError,
     categories,
     check_category,
-    get_template,
     render,
 )
 from duality_bench.errors import DualityBenchError
@@ -134,10 +134,12 @@ def test_bad_templates_are_errors_naming_the_template(text):
         render(Template("broken", "spatial", text), pair)
 
 
-def test_unknown_template_and_category_suggest_the_closest():
+def test_an_unknown_template_selects_nothing_and_an_unknown_category_suggests_the_closest():
     some = TEMPLATES[0]
-    with pytest.raises(TemplateError, match=f"did you mean {some.id}"):
-        get_template(some.id.replace(".v1", ".v2"))
+    pair = DualPair(a="left", b="right", category=some.category, source="curated", pos="r")
+    assert select_items(Selection(templates=(some.id,)), render(some, pair))
+    with pytest.raises(DualityBenchError, match="no items selected"):
+        select_items(Selection(templates=(some.id.replace(".v1", ".v2"),)), render(some, pair))
     with pytest.raises(TemplateError, match="did you mean spatial"):
         check_category("spatail")
 

@@ -21,13 +21,14 @@ from pathlib import Path
 import pytest
 
 from duality_bench.cli import main
+from duality_bench.display import number
 from duality_bench.headlines import CANDIDATES
 from duality_bench.leaderboard import Entry, LeaderboardConfig, LeaderboardError, build_leaderboard
 from duality_bench.leaderboard.columns import METRIC_COLUMNS
 from duality_bench.leaderboard.entries import ranks
 from duality_bench.leaderboard.explore import family
 from duality_bench.leaderboard.headline import HEADLINE
-from duality_bench.results import RunResult, load_result, number, save_result
+from duality_bench.results import RunResult, load_result, save_result
 from tests.need import need, need_module
 
 REPO = Path(__file__).resolve().parents[1]

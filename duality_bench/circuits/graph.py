@@ -100,9 +100,3 @@ def build_graph(n_layers: int, n_heads: int) -> Graph:
         allowed[: before + n_heads, start + 3 * n_heads] = True  # the MLP reads its own layer's heads too
     allowed[:, -1] = True
     return Graph(n_layers, n_heads, tuple(up), tuple(down), allowed)
-
-
-def parse_edge(name: str) -> tuple[str, str]:
-    """(upstream node, downstream input) of an edge name: `a0.h1->a2.h3<q>` -> (`a0.h1`, `a2.h3<q>`)."""
-    src, _, dst = name.partition("->")
-    return src, dst

@@ -288,18 +288,6 @@ def categories(templates: tuple[Template, ...] = TEMPLATES) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t.category for t in templates))
 
 
-def get_template(template_id: str, templates: tuple[Template, ...] = TEMPLATES) -> Template:
-    """Look a template up by id (`category.name.vN`); unknown ids say what is closest."""
-    by_id = {t.id: t for t in templates}
-    if template_id in by_id:
-        return by_id[template_id]
-    close = difflib.get_close_matches(template_id, by_id, n=3)
-    hint = (
-        f"; did you mean {', '.join(close)}?" if close else f"; known: {len(by_id)} templates, see `duality-bench list`"
-    )
-    raise TemplateError(f"unknown template {template_id!r}{hint}")
-
-
 def check_category(
     category: str, templates: tuple[Template, ...] = TEMPLATES, known: tuple[str, ...] | None = None
 ) -> str:

@@ -59,4 +59,4 @@ def score_line(score: ItemScore) -> str:
 
 
 def write_items_file(path: str | Path, header: dict[str, Any], scores: list[ItemScore]) -> None:
-    atomic_write(Path(path), json.dumps(header) + "\n" + "".join(score_line(s) for s in scores))
+    atomic_write({Path(path): json.dumps(header) + "\n" + "".join(score_line(s) for s in scores)})

@@ -7,7 +7,7 @@ import datetime as dt
 from duality_bench import statistics
 from duality_bench.data.dataset import DATASET_NAME, HUB_REPO_ID, items_digest
 from duality_bench.data.records import PromptItem
-from duality_bench.display import visible
+from duality_bench.display import number, visible
 from duality_bench.evaluation import metrics
 from duality_bench.provenance import git_hash, package_version
 from duality_bench.results import (
@@ -19,7 +19,6 @@ from duality_bench.results import (
     Row,
     RunOptions,
     RunResult,
-    number,
     parse,
 )
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from duality_bench.data.dataset import dataset_sha256, items_digest
 from duality_bench.data.records import PromptItem
-from duality_bench.display import visible
+from duality_bench.display import number, visible
 from duality_bench.errors import DualityBenchError
 from duality_bench.evaluation.models import model_id
 from duality_bench.evaluation.run import EvalConfig, evaluate, select
-from duality_bench.results import ResultsError, RunResult, default_result_path, load_result, number
+from duality_bench.results import ResultsError, RunResult, default_result_path, load_result
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from duality_bench.leaderboard.entries import (
 )
 from duality_bench.leaderboard.markdown import render_markdown
 from duality_bench.leaderboard.page import render_html
-from duality_bench.results import unwritable_ancestor
+from duality_bench.results import atomic_write, unwritable_ancestor
 
 # The headline comparison reads every row's items file (about 10 MB each) and bootstraps every two
 # rows: over a minute for the committed seven. Past this many rows a section is not compared, and
@@ -100,18 +99,8 @@ def check_out(out: Path) -> None:
 
 
 def _write_all(pages: dict[Path, str]) -> None:
-    """Write every page into a temporary sibling, then rename them all: no half-updated board."""
-    written = []
+    """Write the pages all or none: no half-updated board."""
     try:
-        for path, text in pages.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(text, encoding="utf-8", newline="\n")
-            written.append((tmp, path))
-        for tmp, path in written:
-            os.replace(tmp, path)
+        atomic_write(pages)
     except OSError as e:
         raise LeaderboardError(f"cannot write the leaderboard pages ({e.strerror}: {e.filename})") from None
-    finally:
-        for tmp, _ in written:
-            tmp.unlink(missing_ok=True)

@@ -8,7 +8,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from duality_bench.display import visible
+from duality_bench.display import number, visible
 from duality_bench.headlines import EXPLAINED, headline_rows, markdown_table
 from duality_bench.leaderboard.columns import (
     COLUMNS_HELP,
@@ -23,7 +23,6 @@ from duality_bench.leaderboard.columns import (
 )
 from duality_bench.leaderboard.entries import Leaderboard, categories, rank_note, short_name
 from duality_bench.leaderboard.headline import HEADLINE
-from duality_bench.results import number
 
 
 def md(text: Any) -> str:

@@ -15,7 +15,7 @@ import json
 from html import escape
 from typing import Any
 
-from duality_bench.display import visible
+from duality_bench.display import number, visible
 from duality_bench.headlines import EXPLAINED, Stability, headline_rows
 from duality_bench.leaderboard.columns import (
     COLUMNS_HELP,
@@ -40,7 +40,6 @@ from duality_bench.leaderboard.explore import (
 from duality_bench.leaderboard.headline import HEADLINE
 from duality_bench.leaderboard.markdown import ADD_A_MODEL, md_link
 from duality_bench.leaderboard.plots import FIGURES, finite, plot_note
-from duality_bench.results import number
 
 TOP_PAIRS = 5  # most asymmetric pairs listed per model
 

@@ -1,8 +1,5 @@
 """The results-file format: what one run measured and where it came from, as typed records.
 
-Written by the evaluator, read by the leaderboard and the dataset card's template audit. A leaf
-module (it imports only `errors`), so every stage may use it.
-
 `RunResult.from_json` is the one way in: it checks every field's type, that numbers are finite, that accuracies
 and rates lie in [0, 1] and that counts are non-negative integers, and names the first field that is wrong in one
 line. The JSON stays a plain nested object (`pd.json_normalize` flattens it). Format 1 files (`schema_version`; run
@@ -14,11 +11,9 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
 import types
 import typing
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
-from pathlib import Path
 from typing import Any, Union
 
 from duality_bench.errors import DualityBenchError
@@ -334,67 +329,3 @@ def _kind(value: Any) -> str:
         return "null"
     text = json.dumps(value)
     return f"{type(value).__name__} {text[:40]}" if isinstance(value, (str, int, float)) else type(value).__name__
-
-
-# --- files --------------------------------------------------------------------------------
-
-
-def default_result_path(model_id: str, dataset: str, root: str | Path = "results", revision: str | None = None) -> Path:
-    """results/<org__model>/<revision>/<dataset config>.json, as mteb lays out results: two revisions
-    of one model are two files (and two leaderboard rows); `default` when no revision was asked for."""
-    return Path(root) / _slug(model_id.strip("/")) / _slug(revision or "default") / f"{dataset}.json"
-
-
-def _slug(text: str) -> str:
-    """A name that is one safe path component: `/` as `__`, other unsafe characters as `_`."""
-    text = text.replace("/", "__")
-    return "".join(c if c.isalnum() or c in "._-=+" else "_" for c in text).strip(".") or "_"
-
-
-def save_result(result: RunResult, path: str | Path) -> Path:
-    """Write the summary JSON (scores stay in the items file), atomically."""
-    path = Path(path)
-    atomic_write(path, json.dumps(result.to_json(), indent=2) + "\n")
-    return path
-
-
-def load_result(path: str | Path) -> RunResult:
-    """Read and validate a results JSON (without item scores); a bad file is a one-line error."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ResultsError(f"{path}: cannot read results file ({e.strerror})") from None
-    except UnicodeDecodeError:
-        raise ResultsError(f"{path}: not UTF-8 text; is it a results file?") from None
-    except json.JSONDecodeError as e:
-        raise ResultsError(f"{path}: not valid JSON (line {e.lineno}: {e.msg}); is the file truncated?") from None
-    except RecursionError:
-        raise ResultsError(f"{path}: JSON nested too deeply to be a results file") from None
-    try:
-        return RunResult.from_json(data)
-    except ResultsError as e:
-        raise ResultsError(f"{path}: {e}") from None
-
-
-def unwritable_ancestor(folder: Path) -> Path | None:
-    """The nearest existing ancestor of `folder` (or itself) if files cannot be created under it."""
-    existing = next(p for p in (folder, *folder.parents) if p.exists())
-    return None if existing.is_dir() and os.access(existing, os.W_OK) else existing
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write into a temporary sibling, then rename: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8", newline="\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def number(value: Any, digits: int = 3) -> str:
-    """A metric as shown in tables: fixed digits, or an en dash where there is none."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    return f"{value:.{digits}f}" if ok else "–"
