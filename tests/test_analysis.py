@@ -316,7 +316,7 @@ def test_analysis_imports_no_circle_and_only_the_allowed_stages():
         "duality_bench.errors",
         "duality_bench.provenance",
         "duality_bench.data.",
-        "duality_bench.evaluation.models",
+        "duality_bench.models.",
     )
     graph: dict[str, set[str]] = {}
     for path in folder.glob("*.py"):
@@ -401,7 +401,16 @@ def test_cli_writes_report_json_and_figures(tiny_gpt2_dir, tmp_path, capsys):
 
     out = tmp_path / "out"
     templates = "spatial.went_then_went.v1,spatial.not_but.v2"
-    argv = ["analyze", str(tiny_gpt2_dir), "--pairs", "left-right,up-down", "--templates", templates, "--out", str(out)]
+    argv = [
+        "analyze",
+        str(tiny_gpt2_dir),
+        "--pair-ids",
+        "left-right,up-down",
+        "--templates",
+        templates,
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     assert "| left-right a->b |" in capsys.readouterr().out
     data = json.loads((out / "analysis.json").read_text())

@@ -330,7 +330,7 @@ def test_cli_writes_the_circuit_files(tiny_gpt2_dir, tmp_path, capsys):
     ("extra", "message"),
     [
         (["--method", "acdc"], "unknown method 'acdc'; choose from eap, eap-ig, exact"),
-        (["--pairs", "left-rigth"], "no pair 'left-rigth'"),
+        (["--pair-ids", "left-rigth"], "no pair 'left-rigth'"),
         (["--fractions", "0,10"], "edge fraction 0% is outside (0, 100]"),
         (["--fractions", "150"], "edge fraction 150% is outside (0, 100]"),
     ],

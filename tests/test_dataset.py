@@ -158,7 +158,8 @@ def test_build_rejects_a_bad_template_and_an_unknown_pair(tmp_path):
 
 @pytest.fixture(scope="module")
 def rebuilt(tmp_path_factory) -> Path:
-    """A plain `duality-bench build` (every default) in the checkout, into a temporary folder."""
+    """`duality-bench build --audit` (every default), as the README rebuilds the committed folder, into a
+    temporary folder."""
     need(GPT2_TOKENIZER.exists(), "GPT-2's tokenizer is needed to rebuild the committed card")
     out = tmp_path_factory.mktemp("rebuild") / DATASET_NAME
     here = os.getcwd()
@@ -166,7 +167,7 @@ def rebuilt(tmp_path_factory) -> Path:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # the committed tables hold no duplicates
-            assert main(["build", "--out", str(out)]) == 0
+            assert main(["build", "--audit", "--out", str(out)]) == 0
     finally:
         os.chdir(here)
     return out
@@ -174,6 +175,16 @@ def rebuilt(tmp_path_factory) -> Path:
 
 def test_rebuild_is_byte_identical_to_the_committed_folder(rebuilt):
     assert _digests(rebuilt) == _digests(COMMITTED)
+
+
+@pytest.mark.slow
+def test_build_outside_the_checkout_uses_the_packaged_tables(tmp_path, monkeypatch):
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path / "empty")  # no data/ here: the build takes the package's own pair tables
+    assert main(["build", "--out", str(tmp_path / "ds")]) == 0
+    for line in (COMMITTED / "sha256sums.txt").read_text().splitlines():
+        digest, name = line.split()
+        assert hashlib.sha256((tmp_path / "ds" / name).read_bytes()).hexdigest() == digest, name
 
 
 def test_manifest_matches_files():
@@ -384,6 +395,7 @@ def test_cli_build_and_list(tmp_path, capsys):
 
     assert main(["build", "--out", str(tmp_path / "ds")]) == 0
     assert "curated:" in capsys.readouterr().out
+    assert "## Template audit" not in (tmp_path / "ds" / "README.md").read_text()  # only with --audit
     assert main(["list", "--templates", "--category", "spatial"]) == 0
     out = capsys.readouterr().out
     assert "spatial.two_hands.v1" in out and "all:" in out

@@ -217,7 +217,7 @@ def test_cli_eval_prints_summary_and_writes_files(tiny_gpt2_dir, tmp_path, capsy
     from duality_bench.cli import main
 
     out = tmp_path / "cli.json"
-    argv = ["eval", str(tiny_gpt2_dir), "--config", "curated", "--limit", "30", "--output", str(out), "--no-progress"]
+    argv = ["eval", str(tiny_gpt2_dir), "--config", "curated", "--limit", "30", "--out", str(out), "--no-progress"]
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "duality score" in printed and out.exists() and items_path(out).exists()
@@ -226,7 +226,7 @@ def test_cli_eval_prints_summary_and_writes_files(tiny_gpt2_dir, tmp_path, capsy
     out.unlink()  # what is left is a partial run: never clobbered without --resume/--overwrite
     assert main(argv) == 2
     assert "holds a partial run; pass --resume" in capsys.readouterr().err
-    assert main(["eval", str(tiny_gpt2_dir), "--batch-size", "zero", "--output", str(out)]) == 2
+    assert main(["eval", str(tiny_gpt2_dir), "--batch-size", "zero", "--out", str(out)]) == 2
     assert "--batch-size must be a positive integer or auto" in capsys.readouterr().err
 
 

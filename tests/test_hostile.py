@@ -92,29 +92,29 @@ CASES = [
     Case("build-other-dual-is-itself", lambda d, fx: ["build", "--out", f"{d}/ds", "--curated", f"{d}/c.csv"], 2,
          "lists itself among its other duals", _write("c.csv", HEADER + "up,down,spatial,r,up,,\n")),
     # list
-    Case("list-missing-dataset", lambda d, fx: ["list", "--dataset", f"{d}/none"], 2, "cannot read dataset file"),
-    Case("list-dataset-is-a-file", lambda d, fx: ["list", "--dataset", f"{d}/f"], 2, "cannot read dataset file",
+    Case("list-missing-dataset", lambda d, fx: ["list", "--dataset-dir", f"{d}/none"], 2, "cannot read dataset file"),
+    Case("list-dataset-is-a-file", lambda d, fx: ["list", "--dataset-dir", f"{d}/f"], 2, "cannot read dataset file",
          _write("f", "x")),
     # eval: output problems are found before any model loads
-    Case("eval-output-is-a-folder", _eval("--output", "{d}/out.json"), 2, "is a folder", _write("out.json/x", "x")),
-    Case("eval-output-is-unrelated", _eval("--output", "{d}/notes.json"), 2, "exists and is not a results file",
+    Case("eval-output-is-a-folder", _eval("--out", "{d}/out.json"), 2, "is a folder", _write("out.json/x", "x")),
+    Case("eval-output-is-unrelated", _eval("--out", "{d}/notes.json"), 2, "exists and is not a results file",
          _write("notes.json", '{"notes": "mine"}')),
-    Case("eval-output-is-an-items-file", _eval("--output", "{d}/r.items.jsonl"), 2, "must name a results .json file"),
-    Case("eval-output-under-a-file", _eval("--output", "{d}/f/r.json"), 2, "cannot write results under",
+    Case("eval-output-is-an-items-file", _eval("--out", "{d}/r.items.jsonl"), 2, "must name a results .json file"),
+    Case("eval-output-under-a-file", _eval("--out", "{d}/f/r.json"), 2, "cannot write results under",
          _write("f", "x")),
-    Case("eval-results-of-another-run", _eval("--output", "{d}/r.json"), 2, "holds results of another run",
+    Case("eval-results-of-another-run", _eval("--out", "{d}/r.json"), 2, "holds results of another run",
          _result("r.json")),
     Case("build-field-too-long", lambda d, fx: ["build", "--out", f"{d}/ds", "--curated", f"{d}/c.csv"], 2,
          "a field of 5000 characters", _write("c.csv", HEADER + "up,down,spatial,r,,," + "x" * 5000 + "\n")),
-    Case("eval-bogus-device", _eval("--output", "{d}/r.json", "--device", "bogus"), 2, "unknown device 'bogus'"),
-    Case("eval-negative-limit", _eval("--output", "{d}/r.json", "--limit", "-5"), 2, "--limit must be at least 1"),
+    Case("eval-bogus-device", _eval("--out", "{d}/r.json", "--device", "bogus"), 2, "unknown device 'bogus'"),
+    Case("eval-negative-limit", _eval("--out", "{d}/r.json", "--limit", "-5"), 2, "--limit must be at least 1"),
     Case("eval-unknown-config", lambda d, fx: ["eval", str(fx["gpt2"]), "--config", "curatd"], 2,
          "did you mean 'curated'"),
     Case("eval-binary-models-file", lambda d, fx: ["eval", "--models-file", f"{d}/m.txt"], 2, "is not text",
          _write("m.txt", b"\x00\xff\xfe")),
-    Case("eval-binary-items-file", _eval("--output", "{d}/r.json", "--resume", "--limit", "3"), 2,
+    Case("eval-binary-items-file", _eval("--out", "{d}/r.json", "--resume", "--limit", "3"), 2,
          "not an items file", _write("r.items.jsonl", b"\xff\xfe\x00garbage")),
-    Case("eval-missing-dataset", _eval("--output", "{d}/r.json", "--dataset", "{d}/none"), 2,
+    Case("eval-missing-dataset", _eval("--out", "{d}/r.json", "--dataset-dir", "{d}/none"), 2,
          "cannot read dataset file"),
     # leaderboard
     Case("leaderboard-out-is-a-file", lambda d, fx: ["leaderboard", "--results", f"{d}/res", "--out", f"{d}/o"], 2,
@@ -156,7 +156,7 @@ def test_a_cut_gguf_file_is_one_line(tmp_path: Path, capsys) -> None:
     cut = tmp_path / "cut.gguf"
     with open(whole, "rb") as f:
         cut.write_bytes(f.read(1 << 20))
-    assert main(["eval", str(cut), "--config", "curated", "--output", str(tmp_path / "r.json")]) == 2
+    assert main(["eval", str(cut), "--config", "curated", "--out", str(tmp_path / "r.json")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot load GGUF file" in err and "is it complete?" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.gguf"]
@@ -166,7 +166,7 @@ def test_results_of_another_run_are_never_passed_off_as_this_one(
     tmp_path: Path, tiny_gpt2_dir: Path, tiny_llama_dir: Path, capsys
 ) -> None:
     out = tmp_path / "r.json"
-    args = ["--config", "curated", "--limit", "4", "--no-progress", "--output", str(out)]
+    args = ["--config", "curated", "--limit", "4", "--no-progress", "--out", str(out)]
     assert main(["eval", str(tiny_gpt2_dir), *args]) == 0
     before = snapshot(tmp_path)
     capsys.readouterr()

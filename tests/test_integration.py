@@ -3,7 +3,7 @@ Qwen2.5-Coder-Instruct 0.5B and 1.5B.
 
 The committed results (`leaderboard/results/*/default/all.json` and their items files) were measured with
     duality-bench eval smollm2-135m gemma3-270m qwen2.5-coder-0.5b qwen2.5-coder-1.5b \
-        --config all --output-dir leaderboard/results --resume
+        --config all --out leaderboard/results --resume
     duality-bench baselines --config all --out leaderboard/results
 on this project's CPUs (float32). Here SmolLM2 and Gemma are scored again on every 10th item of
 `all`: their scores must equal the committed ones item by item (within float noise across CPUs),

@@ -196,7 +196,15 @@ def test_bad_files_are_reported_one_line_each_and_skipped(board_dir: Path, capsy
     assert list(res.rglob("*.items.jsonl")), "the items files sit beside the results and must be ignored"
 
     rc = main(
-        ["leaderboard", "--results", str(res), "--out", str(board_dir / "out"), "--dataset", str(board_dir / "dataset")]
+        [
+            "leaderboard",
+            "--results",
+            str(res),
+            "--out",
+            str(board_dir / "out"),
+            "--dataset-dir",
+            str(board_dir / "dataset"),
+        ]
     )
     out, err = capsys.readouterr()
     assert rc == 0

@@ -19,7 +19,7 @@ ARGS = ["--config", "curated", "--limit", "60", "--batch-size", "7", "--no-progr
 
 def _launch(folder, out, *extra):
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2"]
-    cmd += ["-m", "duality_bench", "eval", str(folder), *ARGS, "--output", str(out), *extra]
+    cmd += ["-m", "duality_bench", "eval", str(folder), *ARGS, "--out", str(out), *extra]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -33,7 +33,7 @@ def _scores(out):
 @pytest.fixture(scope="module")
 def single(tiny_gpt2_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("single") / "r.json"
-    assert main(["eval", str(tiny_gpt2_dir), *ARGS, "--output", str(out)]) == 0
+    assert main(["eval", str(tiny_gpt2_dir), *ARGS, "--out", str(out)]) == 0
     return out
 
 
@@ -70,12 +70,12 @@ def test_a_dead_shard_loses_only_unfinished_batches(tiny_gpt2_dir, single, tmp_p
 def test_num_processes_shortcut_relaunches_under_accelerate(tiny_gpt2_dir, single, tmp_path, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     out = tmp_path / "short.json"
-    assert main(["eval", str(tiny_gpt2_dir), *ARGS, "--output", str(out), "--num-processes", "2"]) == 0
+    assert main(["eval", str(tiny_gpt2_dir), *ARGS, "--out", str(out), "--num-processes", "2"]) == 0
     assert [s.item_id for s in _scores(out)] == [s.item_id for s in _scores(single)]
 
 
 def test_sweep_goes_past_a_bad_model_and_skips_finished_ones(tiny_gpt2_dir, tiny_llama_dir, tmp_path, capsys):
-    argv = ["eval", str(tiny_gpt2_dir), "smollm2-135", str(tiny_llama_dir), *ARGS, "--output-dir", str(tmp_path)]
+    argv = ["eval", str(tiny_gpt2_dir), "smollm2-135", str(tiny_llama_dir), *ARGS, "--out", str(tmp_path)]
     assert main(argv) == 1
     captured = capsys.readouterr()
     assert "error: smollm2-135: unknown model 'smollm2-135'; did you mean smollm2-135m?" in captured.err
@@ -85,14 +85,14 @@ def test_sweep_goes_past_a_bad_model_and_skips_finished_ones(tiny_gpt2_dir, tiny
 
     models_file = tmp_path / "models.txt"
     models_file.write_text(f"# two tiny models\n{tiny_gpt2_dir}\n\n{tiny_llama_dir}  # rotary\n")
-    assert main(["eval", "--models-file", str(models_file), *ARGS, "--output-dir", str(tmp_path)]) == 0
+    assert main(["eval", "--models-file", str(models_file), *ARGS, "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert out.count("skipped") == 2 and "already holds this run's results" in out
 
 
 def test_several_models_refuse_a_single_output(tiny_gpt2_dir, tmp_path, capsys):
-    assert main(["eval", str(tiny_gpt2_dir), str(tiny_gpt2_dir), "--output", str(tmp_path / "x.json")]) == 2
-    assert "use --output-dir for several models" in capsys.readouterr().err
+    assert main(["eval", str(tiny_gpt2_dir), str(tiny_gpt2_dir), "--out", str(tmp_path / "x.json")]) == 2
+    assert "use --out DIR for several models" in capsys.readouterr().err
 
 
 def test_device_map_auto_gives_the_same_scores(tiny_llama_dir, tmp_path):

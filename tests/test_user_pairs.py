@@ -102,11 +102,11 @@ def test_build_pairs_writes_a_dataset_folder_of_the_same_format(tmp_path: Path, 
 def test_eval_pairs_scores_the_users_pairs_on_the_fly(tmp_path: Path, tiny_gpt2_dir: Path) -> None:
     pairs = _file(tmp_path, "s.json", json.dumps([{"input": "wet", "output": "dry"}]))
     out = tmp_path / "r.json"
-    assert main(["eval", str(tiny_gpt2_dir), "--pairs", str(pairs), "--output", str(out), "--no-progress"]) == 0
+    assert main(["eval", str(tiny_gpt2_dir), "--pairs", str(pairs), "--out", str(out), "--no-progress"]) == 0
     result = json.loads(out.read_text())
     assert result["dataset"]["config"] == "user" and result["dataset"]["sha256"] is None
     assert result["metrics"]["n"] == 4  # two few-shot templates, both directions
-    assert main(["eval", str(tiny_gpt2_dir), "--pairs", str(pairs), "--output", str(out)]) == 0  # the same run: kept
+    assert main(["eval", str(tiny_gpt2_dir), "--pairs", str(pairs), "--out", str(out)]) == 0  # the same run: kept
 
 
 def test_the_committed_card_is_ready_for_the_hub() -> None:

@@ -14,8 +14,13 @@ from duality_bench.display import visible
 def build(args: argparse.Namespace) -> int:
     from duality_bench.data.build import build_dataset
     from duality_bench.data.dataset import BuildConfig
+    from duality_bench.errors import DualityBenchError
     from duality_bench.headlines import card_section
 
+    if args.audit and args.pairs:
+        raise DualityBenchError("--audit lists results scored on the packaged dataset; a --pairs build has none")
+    if args.audit and not args.audit.is_dir():
+        raise DualityBenchError(f"--audit {args.audit}: no results folder there")
     defaults = BuildConfig()
     default_tokenizer = defaults.tokenizer if Path(str(defaults.tokenizer)).is_dir() else None  # a checkout's copy
     user_out = Path(f"{args.pairs.stem}-dataset") if args.pairs else None  # never the packaged dataset's folder
@@ -24,7 +29,7 @@ def build(args: argparse.Namespace) -> int:
         wordnet_path=args.wordnet or defaults.wordnet_path,
         out_dir=args.out or user_out or defaults.out_dir,
         tokenizer=args.tokenizer or default_tokenizer,
-        audit=None if args.pairs else defaults.audit,
+        audit=args.audit,  # only on request: a plain build reads no results
         pairs_path=args.pairs,
         headline_table=None if args.pairs else card_section,
     )
@@ -53,6 +58,7 @@ def eval_(args: argparse.Namespace) -> int:
         from duality_bench.data.build import user_items
 
         items = user_items(args.pairs)
+    output, output_dir = eval_out(args.out, args.out_kind)
     config = EvalConfig(
         dataset="user" if args.pairs else args.config,
         limit=args.limit,
@@ -64,11 +70,11 @@ def eval_(args: argparse.Namespace) -> int:
         device=args.device,
         device_map=args.device_map,
         trust_remote_code=args.trust_remote_code,
-        output=args.output,
+        output=output,
         resume=args.resume,
         overwrite=args.overwrite,
         seed=args.seed,
-        dataset_dir=args.dataset,
+        dataset_dir=args.dataset_dir,
         progress=not args.no_progress,
     )
     state = distributed_state()
@@ -78,7 +84,7 @@ def eval_(args: argparse.Namespace) -> int:
         if main_process:
             print(line, file=sys.stderr if line.startswith("error:") else sys.stdout)
 
-    rows = run_sweep(specs, config, output_dir=args.output_dir, report=report, items=items)
+    rows = run_sweep(specs, config, output_dir=output_dir, report=report, items=items)
     if main_process:
         if len(rows) == 1 and rows[0].result is not None:
             from duality_bench.evaluation.items import items_path
@@ -91,6 +97,17 @@ def eval_(args: argparse.Namespace) -> int:
     if len(rows) == 1 and rows[0].status == "failed":
         return 2
     return 1 if any(r.status == "failed" for r in rows) else 0
+
+
+def eval_out(out: Path | None, kind: str | None = None) -> tuple[Path | None, Path]:
+    """(results file, results folder) from `eval --out`: a path ending in .json names one model's
+    results file, any other a folder of them. `.jsonl` counts as a file too, so an items file given
+    by mistake is refused rather than made a folder. `kind` ("file" or "folder") is what the old
+    spellings --output and --output-dir meant, whatever the path's name."""
+    if out is None:
+        return None, Path("results")
+    as_file = kind == "file" if kind else out.suffix.lower() in (".json", ".jsonl")
+    return (out, Path("results")) if as_file else (None, out)
 
 
 def _relaunch(argv: list[str], num_processes: int) -> int:
@@ -119,7 +136,7 @@ def list_(args: argparse.Namespace) -> int:
     from duality_bench.data.fewshot import FEW_SHOT_TEMPLATES
     from duality_bench.data.templates import TEMPLATES, check_category
 
-    items = {c: load_items(c, args.dataset) for c in CONFIGS}
+    items = {c: load_items(c, args.dataset_dir) for c in CONFIGS}
     known = tuple(dict.fromkeys(i.category for i in items["all"] + items["wordnet-full"]))
     chosen = [check_category(args.category, known=known)] if args.category else list(known)
     pairs = Counter(c for c, _ in {(i.category, i.pair_id) for i in items["all"]})
@@ -159,7 +176,7 @@ def leaderboard(args: argparse.Namespace) -> int:
     from duality_bench.leaderboard.markdown import terminal_table
 
     start = time.perf_counter()
-    board = build_leaderboard(LeaderboardConfig(results=args.results, out=args.out, dataset_dir=args.dataset))
+    board = build_leaderboard(LeaderboardConfig(results=args.results, out=args.out, dataset_dir=args.dataset_dir))
     seconds = time.perf_counter() - start
     for line in board.problems:
         print(visible(line), file=sys.stderr)
@@ -189,9 +206,9 @@ def analyze(args: argparse.Namespace) -> int:
     model_name = args.model.rstrip("/").replace("\\", "/").split("/")[-1].removesuffix(".gguf")
     out = args.out or Path("results") / "analysis" / model_name
     config = AnalysisConfig(
-        pairs=() if args.pairs == "all" else split(args.pairs),
+        pairs=() if args.pair_ids == "all" else split(args.pair_ids),
         dataset=args.config,
-        dataset_dir=args.dataset,
+        dataset_dir=args.dataset_dir,
         directions=split(args.directions),
         templates=split(args.templates),
         limit=args.limit,
@@ -220,7 +237,7 @@ def circuit(args: argparse.Namespace) -> int:
     except ValueError:
         raise DualityBenchError(f"--fractions takes percents such as 0.1,1,10,100, got {args.fractions!r}") from None
     name = args.model.rstrip("/").replace("\\", "/").split("/")[-1]
-    pairs = () if args.pairs == "all" else tuple(x.strip() for x in args.pairs.split(",") if x.strip())
+    pairs = () if args.pair_ids == "all" else tuple(x.strip() for x in args.pair_ids.split(",") if x.strip())
     out = args.out or Path("results") / "circuits" / name
     config = CircuitConfig(
         pairs=pairs,
@@ -244,5 +261,5 @@ def circuit(args: argparse.Namespace) -> int:
 def export(args: argparse.Namespace) -> int:
     from duality_bench.evaluation.harness import export_tasks, parse_configs
 
-    print(export_tasks(args.out, parse_configs(args.configs), args.dataset).report())
+    print(export_tasks(args.out, parse_configs(args.configs), args.dataset_dir).report())
     return 0

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import functools
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from duality_bench.cli import commands
+
+RESULTS_DIR = Path("leaderboard/results")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +44,16 @@ def _add_build(sub: Any) -> None:
         'note) or a JSON list of {"input": ..., "output": ...}; written as config `user`',
     )
     p.add_argument("--tokenizer", help="report the dataset's fit to this tokenizer in the card (folder or hub id)")
-    p.set_defaults(func=commands.build)
+    p.add_argument(
+        "--audit",
+        type=Path,
+        nargs="?",
+        const=RESULTS_DIR,
+        metavar="RESULTS_DIR",
+        help="add the card's template audit from the results files scored on this build "
+        f"(default folder: {RESULTS_DIR}); how the committed card is made",
+    )
+    _command(p, commands.build)
 
 
 def _add_list(sub: Any) -> None:
@@ -47,8 +61,8 @@ def _add_list(sub: Any) -> None:
     p.add_argument("--templates", action="store_true", help="print every template")
     p.add_argument("--category", help="only this category")
     p.add_argument("--tokenizer", help="report single-token and aligned items for this tokenizer (folder or hub id)")
-    p.add_argument("--dataset", type=Path, help="dataset folder (default: the packaged one)")
-    p.set_defaults(func=commands.list_)
+    _dataset_dir(p, "dataset folder (default: the packaged one)")
+    _command(p, commands.list_)
 
 
 def _add_eval(sub: Any) -> None:
@@ -73,7 +87,7 @@ def _add_eval(sub: Any) -> None:
         default="sequence",
         choices=("sequence", "next-token"),
         help="sequence (default): every item, words of several tokens by their continuation's log-likelihood; "
-        "next-token: only items whose target and cue are one token each",
+        "next-token: only the single-token items (target and distractor one token each)",
     )
     p.add_argument("--batch-size", default="auto", help="items per forward pass, or auto (halves on out-of-memory)")
     p.add_argument("--revision", help="hub revision (branch, tag or commit)")
@@ -85,17 +99,20 @@ def _add_eval(sub: Any) -> None:
         "--num-processes", type=int, default=1, help="data-parallel: relaunch under accelerate with N processes"
     )
     p.add_argument(
-        "--output",
+        "--out",
         type=Path,
-        help="results JSON of a single model (default: <output-dir>/<org__model>/<revision>/<config>.json)",
+        metavar="PATH",
+        help="a path ending in .json: the results file of a single model; any other path: a folder with one "
+        "file per model, <org__model>/<revision>/<config>.json (default: the folder results)",
     )
-    p.add_argument("--output-dir", type=Path, default=Path("results"), help="where results go (default: results)")
+    _old(p, "--output", "--out", dest="out", type=Path, out_kind="file")
+    _old(p, "--output-dir", "--out", dest="out", type=Path, out_kind="folder")
     p.add_argument("--resume", action="store_true", help="continue a run from its items file")
     p.add_argument("--overwrite", action="store_true", help="start over even if results exist")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-    p.add_argument("--dataset", type=Path, help="dataset folder (default: the packaged one)")
+    _dataset_dir(p, "dataset folder (default: the packaged one)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    p.set_defaults(func=commands.eval_)
+    _command(p, commands.eval_)
 
 
 def _add_leaderboard(sub: Any) -> None:
@@ -103,23 +120,21 @@ def _add_leaderboard(sub: Any) -> None:
     p.add_argument(
         "--results",
         type=Path,
-        default=Path("leaderboard/results"),
-        help="results folder (default: leaderboard/results)",
+        default=RESULTS_DIR,
+        help=f"results folder (default: {RESULTS_DIR})",
     )
     p.add_argument("--out", type=Path, default=Path("leaderboard"), help="output folder (default: leaderboard)")
-    p.add_argument(
-        "--dataset", type=Path, help="dataset folder that defines the current build (default: the packaged one)"
-    )
-    p.set_defaults(func=commands.leaderboard)
+    _dataset_dir(p, "dataset folder that defines the current build (default: the packaged one)")
+    _command(p, commands.leaderboard)
 
 
 def _add_baselines(sub: Any) -> None:
     p = sub.add_parser("baselines", help="write the reference rows' results files (frequency, copy, chance)")
     p.add_argument("--config", default="all", help="dataset config (default: all)")
-    p.add_argument("--out", type=Path, default=Path("leaderboard/results"), help="results folder")
+    p.add_argument("--out", type=Path, default=RESULTS_DIR, help=f"results folder (default: {RESULTS_DIR})")
     p.add_argument("--rows", default="frequency,copy,chance", help="which rows (default: frequency,copy,chance)")
     p.add_argument("--tokenizer", type=Path, default=Path("data/gpt2-tokenizer"), help="GPT-2 tokenizer folder")
-    p.set_defaults(func=commands.baselines)
+    _command(p, commands.baselines)
 
 
 def _add_analyze(sub: Any) -> None:
@@ -128,7 +143,7 @@ def _add_analyze(sub: Any) -> None:
         help="circuit analysis: logit lens, head attribution, activation patching, attention (figures + report)",
     )
     p.add_argument("model", help="hub id (gpt2), local folder, .gguf file, or an offline model: smollm2-135m")
-    p.add_argument("--pairs", default="left-right", help="comma-separated pair ids, or 'all' (default: left-right)")
+    _pair_ids(p)
     p.add_argument("--config", default="curated", help="dataset config (default: curated)")
     p.add_argument("--directions", default="a->b,b->a", help="a->b, b->a, or a->b,b->a (default: both)")
     p.add_argument("--templates", default="", help="comma-separated template ids (default: all)")
@@ -146,14 +161,14 @@ def _add_analyze(sub: Any) -> None:
     p.add_argument("--inline-plotly", action="store_true", help="embed plotly.js in figures.html (opens offline)")
     p.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16"))
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
-    p.add_argument("--dataset", type=Path, help="dataset folder (default: the packaged one)")
-    p.set_defaults(func=commands.analyze)
+    _dataset_dir(p, "dataset folder (default: the packaged one)")
+    _command(p, commands.analyze)
 
 
 def _add_circuit(sub: Any) -> None:
     p = sub.add_parser("circuit", help="edge-level circuit discovery (EAP, EAP-IG, exact) with faithfulness (CPR, CMD)")
     p.add_argument("model", help="hub id (gpt2), local folder, or an offline model: smollm2-135m")
-    p.add_argument("--pairs", default="left-right", help="comma-separated pair ids, or 'all' (default: left-right)")
+    _pair_ids(p)
     p.add_argument("--method", default="eap", help="eap, eap-ig, or exact (one pass per edge: tiny models)")
     p.add_argument("--steps", type=int, default=5, help="EAP-IG interpolation steps (default: 5)")
     p.add_argument("--fractions", default="0.1,0.2,0.5,1,2,5,10,20,50,100", help="edge percents, each in (0, 100]")
@@ -164,13 +179,58 @@ def _add_circuit(sub: Any) -> None:
     p.add_argument("--no-figures", action="store_true", help="skip curve.png and circuit.png")
     p.add_argument("--dtype", default="float32", choices=("auto", "float32", "bfloat16", "float16"))
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
-    p.set_defaults(func=commands.circuit)
+    _command(p, commands.circuit)
 
 
 def _add_export(sub: Any) -> None:
     p = sub.add_parser("export", help="write task files for another harness: lm-eval (lm-evaluation-harness)")
     p.add_argument("harness", choices=("lm-eval",), help="lm-eval: a task per config and a group, for --include_path")
     p.add_argument("--out", type=Path, required=True, help="folder for the task files (created if missing)")
-    p.add_argument("--dataset", type=Path, help="read this local dataset folder (default: the hub's duality-pairs)")
+    _dataset_dir(p, "read this local dataset folder (default: the hub's duality-pairs)")
     p.add_argument("--configs", help="comma-separated configs, a task each (default: every one the dataset has)")
-    p.set_defaults(func=commands.export)
+    _command(p, commands.export)
+
+
+def _dataset_dir(p: argparse.ArgumentParser, help: str) -> None:
+    # "dataset" alone is a config's word (--config all); a folder on disk is --dataset-dir.
+    p.add_argument("--dataset-dir", type=Path, metavar="DIR", help=help)
+    _old(p, "--dataset", "--dataset-dir", dest="dataset_dir", type=Path)
+
+
+def _pair_ids(p: argparse.ArgumentParser) -> None:
+    # --pairs names a pairs file (build, eval); a list of pair ids is --pair-ids.
+    p.add_argument("--pair-ids", default="left-right", help="comma-separated pair ids, or 'all' (default: left-right)")
+    _old(p, "--pairs", "--pair-ids", dest="pair_ids")
+
+
+class _OldSpelling(argparse.Action):
+    """A flag's old spelling: does what the new one does and notes the rename for `_command` to warn of."""
+
+    def __init__(self, option_strings: list[str], dest: str, new: str, sets: dict[str, Any], **kw: Any) -> None:
+        super().__init__(option_strings, dest, help=argparse.SUPPRESS, **kw)
+        self.new, self.sets = new, sets
+
+    def __call__(self, parser: Any, namespace: argparse.Namespace, values: Any, option_string: Any = None) -> None:
+        setattr(namespace, self.dest, values)
+        for name, value in self.sets.items():
+            setattr(namespace, name, value)
+        namespace.renamed = {**getattr(namespace, "renamed", {}), option_string: self.new}
+
+
+def _old(p: argparse.ArgumentParser, old: str, new: str, dest: str, type: Any = None, **sets: Any) -> None:
+    """Accept `old` for one more release; `sets` are further attributes it sets (eval's file or folder)."""
+    p.add_argument(old, action=_OldSpelling, dest=dest, new=new, sets=sets, type=type)
+    p.set_defaults(**dict.fromkeys(sets))
+
+
+def _command(p: argparse.ArgumentParser, func: Callable[[argparse.Namespace], int]) -> None:
+    """Run `func`, first warning once per old spelling used: the warning is raised while the command
+    runs, so the CLI prints it as its one `warning: COMMAND: ...` line."""
+
+    @functools.wraps(func)
+    def run(args: argparse.Namespace) -> int:
+        for old, new in getattr(args, "renamed", {}).items():
+            warnings.warn(f"{old} is now {new}; the old spelling goes in the next release", FutureWarning, 2)
+        return func(args)
+
+    p.set_defaults(func=run)

@@ -43,7 +43,7 @@ from duality_bench.data.vocabulary import load_tokenizer, report_tokenizer
 
 def build_dataset(config: BuildConfig | None = None) -> BuildSummary:
     """Read the pair tables, render every template in both directions, write the folder."""
-    config = config or BuildConfig()
+    config = default_tables(config or BuildConfig())
     out = Path(config.out_dir)
     if out.exists() and not out.is_dir():
         raise DatasetError(f"--out {out} is a file; name a folder (default: data/duality-pairs)")
@@ -165,6 +165,15 @@ def packaged_tables(config: BuildConfig) -> BuildConfig:
     relations = relations if Path(relations).is_file() else pair_table("wordnet_relations.csv")
     excluded = config.excluded_path if Path(config.excluded_path).is_file() else pair_table("wordnet_excluded.csv")
     return replace(config, curated_path=curated, wordnet_path=wordnet, relations_path=relations, excluded_path=excluded)
+
+
+def default_tables(config: BuildConfig) -> BuildConfig:
+    """`config` with the package's own curated and WordNet tables in place of the default paths when
+    the working directory has none, so a build runs from any folder; a table named on purpose must exist."""
+    defaults, packaged = BuildConfig(), packaged_tables(config)
+    curated = packaged.curated_path if config.curated_path == defaults.curated_path else config.curated_path
+    wordnet = packaged.wordnet_path if config.wordnet_path == defaults.wordnet_path else config.wordnet_path
+    return replace(config, curated_path=curated, wordnet_path=wordnet)
 
 
 def curated_categories(templates: tuple[Template, ...]) -> tuple[str, ...]:

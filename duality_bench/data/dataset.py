@@ -50,7 +50,9 @@ class BuildConfig:
     tokenizer: str | None = "data/gpt2-tokenizer"
     templates: tuple[Template, ...] = field(default=TEMPLATES, repr=False)
     few_shot: tuple[FewShotTemplate, ...] = field(default=FEW_SHOT_TEMPLATES, repr=False)
-    audit: Path | None = Path("leaderboard/results")  # results whose per-template numbers the card lists
+    # a results folder whose per-template numbers the card lists (`build --audit`); none by default,
+    # so a build reads no results
+    audit: Path | None = None
     pairs_path: Path | None = None  # a user's pairs (CSV or JSON): build only those, as config `user`
     hand_audit: Path | None = Path("data/hand_audit.csv")  # the committed hand audit the card summarises
     # The card's comparison of headline candidates, made above this stage from per-item results:

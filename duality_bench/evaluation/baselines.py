@@ -19,7 +19,7 @@ difference is what it was, the cue far above the dual.
 The word-level rows are scorers (`evaluation.scorer.Scorer`), so all three go through
 `evaluate` like any model:
 
-    duality-bench baselines --dataset all --out leaderboard/results
+    duality-bench baselines --config all --out leaderboard/results
 
 Then `duality-bench leaderboard` ranks them with the models.
 """

@@ -143,7 +143,7 @@ def export_tasks(out: Path, configs: Sequence[str] | None = None, dataset: Path 
         where = f"dataset folder {dataset} holds no <config>/{SPLIT}.parquet" if dataset else "no config to export"
         raise ExportError(f"{where}; the configs: {', '.join(KNOWN)}")
     if dataset is None and USER_CONFIG in configs:
-        raise ExportError(f"config {USER_CONFIG!r} lives in a local dataset folder; pass it with --dataset")
+        raise ExportError(f"config {USER_CONFIG!r} lives in a local dataset folder; pass it with --dataset-dir")
     if dataset is not None:
         missing = [str(parquet_path(c, dataset)) for c in configs if not parquet_path(c, dataset).is_file()]
         if missing:

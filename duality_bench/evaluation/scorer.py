@@ -28,7 +28,7 @@ class Request(Protocol):
     item: PromptItem
 
     @property
-    def single_token(self) -> bool: ...  # target and cue are one unit each (token, word) for this scorer
+    def single_token(self) -> bool: ...  # target and distractor are one unit each (token, word) for this scorer
 
 
 class Scorer(Protocol):

@@ -57,7 +57,7 @@ def run_sweep(
     if not specs:
         raise DualityBenchError("no model given; name one or more models, or pass --models-file")
     if len(specs) > 1 and config.output:
-        raise DualityBenchError("--output names one results file; use --output-dir for several models")
+        raise DualityBenchError("--out FILE names one results file; use --out DIR for several models")
     current = dataset_sha256(config.dataset, config.dataset_dir) if items is None else None
     digest = items_digest(select(items, config)) if items is not None else None
     rows = []
@@ -108,7 +108,7 @@ def finished_run(
     if differ:
         raise DualityBenchError(
             f"{out} holds results of another run (different {', '.join(differ)}); "
-            "pass --overwrite to replace them or choose another --output"
+            "pass --overwrite to replace them or choose another --out"
         )
     return old
 
