@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from duality_bench.errors import DualityBenchError
-from duality_bench.evaluation.offline import OFFLINE_MODELS
+from duality_bench.models.registry import OFFLINE_MODELS
 from duality_bench.results import REFERENCE_PREFIX
 
 if TYPE_CHECKING:  # pandas loads on first use

@@ -1,10 +1,11 @@
-"""Where a result came from: the package version (from install metadata) and the git commit.
+"""Where a result came from: the package version (from install metadata), the git commit, file digests.
 
 A leaf module: it imports nothing of the project, so every stage may use it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
@@ -35,3 +36,12 @@ def git_hash() -> str | None:
     except (OSError, subprocess.CalledProcessError):
         return None
     return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file, read in blocks (dataset files, GGUF files)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

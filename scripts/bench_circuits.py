@@ -18,7 +18,7 @@ import torch
 from duality_bench.analysis import AnalysisConfig, adapt, select_items, tokenize_items
 from duality_bench.circuits import build_graph, cache_batch, score_edges
 from duality_bench.circuits.scoring import patched_ld
-from duality_bench.evaluation.models import load_model
+from duality_bench.models.loading import load_model
 
 
 def best_of(rounds: int, fn) -> float:

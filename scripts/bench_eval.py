@@ -64,7 +64,7 @@ def multiple_choice(loaded, prepared, batch_size: int) -> None:
 
 
 def floor(loaded, batches) -> None:
-    from duality_bench.evaluation.models import forward_logits
+    from duality_bench.models.forward import forward_logits
 
     for ids, mask in batches:
         forward_logits(loaded.model, ids, mask, keep=1)
@@ -76,8 +76,8 @@ def per_continuation(loaded, prepared, batch_size: int) -> list[list[float]]:
 
     Returns each item's continuation log-likelihoods, in the order of `p.continuations`.
     """
-    from duality_bench.evaluation.models import forward_logits
     from duality_bench.evaluation.scoring import left_pad
+    from duality_bench.models.forward import forward_logits
 
     order = sorted(range(len(prepared)), key=lambda n: -_total_length(prepared[n]))
     out: dict[int, list[float]] = {}
@@ -185,7 +185,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from duality_bench.evaluation.models import load_model
+    from duality_bench.models.loading import load_model
 
     tmp = Path(tempfile.mkdtemp())
     spec = str(save_random_gpt2(tmp / "gpt2-random", GPT2_TOKENIZER)) if args.model == "gpt2-random" else args.model

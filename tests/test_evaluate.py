@@ -10,9 +10,10 @@ import torch
 from duality_bench.data.dataset import load_items
 from duality_bench.errors import DualityBenchError
 from duality_bench.evaluation.items import items_path, read_items_file
-from duality_bench.evaluation.models import forward_logits, load_model
 from duality_bench.evaluation.run import EvalConfig, evaluate
 from duality_bench.evaluation.scoring import prepare, score_batch
+from duality_bench.models.forward import forward_logits
+from duality_bench.models.loading import load_model
 from duality_bench.results import load_result
 
 

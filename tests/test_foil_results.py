@@ -180,7 +180,7 @@ def test_word_level_rows_score_the_related_word_and_calibrate() -> None:
 
 def test_random_gpt2_row_gets_the_new_fields_like_any_model(tiny_gpt2_dir, tmp_path: Path) -> None:
     """The chance row is `evaluate` on a random GPT-2: the same scorer, so the same fields."""
-    from duality_bench.evaluation.models import load_model
+    from duality_bench.models.loading import load_model
 
     loaded = replace(load_model(str(tiny_gpt2_dir), dtype="float32"), id="baseline/random-gpt2-small")
     result = evaluate(loaded, EvalConfig(output=tmp_path / "r.json", progress=False, n_bootstrap=20), items=ITEMS)

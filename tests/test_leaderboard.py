@@ -46,7 +46,7 @@ def tiny_model(folder: Path, seed: int, width: int):
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
 
-    from duality_bench.evaluation.models import load_model
+    from duality_bench.models.loading import load_model
 
     torch.manual_seed(seed)
     GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=width, n_head=2, n_positions=128)).save_pretrained(folder)
@@ -84,7 +84,8 @@ def small_dataset(folder: Path) -> Path:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from duality_bench.data.dataset import dataset_dir, file_sha256
+    from duality_bench.data.dataset import dataset_dir
+    from duality_bench.provenance import file_sha256
 
     table = pq.read_table(dataset_dir() / CONFIG / "test.parquet")
     pairs = sorted(set(table.column("pair_id").to_pylist()))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from duality_bench.evaluation.parts import ChunkedGGUF, PartsError
+from duality_bench.models.parts import ChunkedGGUF, PartsError
 
 CHUNK = 1000
 

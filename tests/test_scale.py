@@ -10,8 +10,8 @@ import pytest
 
 from duality_bench.cli import main
 from duality_bench.evaluation.items import items_path, read_items_file, write_items_file
-from duality_bench.evaluation.models import load_model
 from duality_bench.evaluation.run import EvalConfig, evaluate
+from duality_bench.models.loading import load_model
 from duality_bench.results import load_result
 
 ARGS = ["--config", "curated", "--limit", "60", "--batch-size", "7", "--no-progress"]

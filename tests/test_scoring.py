@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from duality_bench.data.records import PromptItem
-from duality_bench.evaluation.models import load_model
 from duality_bench.evaluation.scoring import batches, continuation_logprobs, prepare, score_all, score_batch
+from duality_bench.models.loading import load_model
 
 
 def _item(n: int, prompt: str, target: str, distractor: str, others: tuple[str, ...] = (), control: str = ""):

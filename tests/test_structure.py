@@ -23,12 +23,13 @@ ALLOWED = {
     "provenance": set(),
     "results": {"errors", "display"},
     "statistics": set(),
-    "data": {"errors", "display", "results"},
-    "evaluation": {"errors", "display", "provenance", "results", "data", "statistics"},
-    "headlines": {"errors", "display", "results", "data", "evaluation", "statistics"},
-    "leaderboard": {"errors", "display", "results", "data", "evaluation", "statistics", "headlines"},
-    "analysis": {"errors", "display", "provenance", "data", "evaluation"},
-    "circuits": {"errors", "display", "provenance", "data", "evaluation", "analysis"},
+    "data": {"errors", "display", "provenance", "results"},
+    "models": {"errors", "display", "provenance"},
+    "evaluation": {"errors", "display", "provenance", "results", "data", "statistics", "models"},
+    "headlines": {"errors", "display", "results", "data", "evaluation", "statistics", "models"},
+    "leaderboard": {"errors", "display", "results", "data", "evaluation", "statistics", "headlines", "models"},
+    "analysis": {"errors", "display", "provenance", "data", "models"},
+    "circuits": {"errors", "display", "provenance", "data", "models", "analysis"},
 }
 # Keep `--help`, `import duality_bench` and importing the leaderboard free of torch and pandas.
 LAZY_OK = {"duality_bench.cli.commands", "duality_bench", "duality_bench.headlines"}
@@ -266,3 +267,15 @@ def test_the_code_map_check_sees_a_missing_module(tmp_path: Path) -> None:
     readme = "\n## Development\n\n```\ntop.py    a leaf\nstage/    kept ->\n          deep/\nother/    lost\n```\n"
     assert unmapped(tmp_path, readme) == ["stage/deep/lost.py"]
     assert unmapped(tmp_path, readme.replace("top.py", "top")) == ["stage/deep/lost.py", "top.py"]
+
+
+def test_the_model_has_one_room() -> None:
+    """Loading a causal LM happens in models/ alone, and evaluate, analyze and find_circuit reach
+    their model through `models.loading.as_loaded` (no stage unpacks model shapes of its own)."""
+    found = modules()
+    outside = [n for n, p in found.items() if stage(n) != "models" and "AutoModelForCausalLM" in p.read_text()]
+    assert not outside, outside
+    for name in ("duality_bench.evaluation.run", "duality_bench.analysis.pipeline", "duality_bench.circuits.pipeline"):
+        text = found[name].read_text(encoding="utf-8")
+        assert ("duality_bench.models.loading", False) in project_imports(name, found[name]), name
+        assert "as_loaded(" in text and "def _unpack" not in text, name

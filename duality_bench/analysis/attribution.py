@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import torch
 
-from duality_bench.analysis.components import Adapter
 from duality_bench.analysis.trace import PromptBatch, Trace, logit_diff
+from duality_bench.models.adapters import Adapter
 
 
 @dataclass(frozen=True)

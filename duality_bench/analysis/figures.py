@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from duality_bench.analysis.recovery import recovery_by_role, recovery_of_means
+from duality_bench.analysis.result import AnalysisResult
 from duality_bench.analysis.summary import ALL
 from duality_bench.errors import DualityBenchError
 
@@ -64,7 +65,7 @@ def build_figures(
     return figs
 
 
-def _lens_panels(result: Any, groups: dict[str, Any], names: list[str], layers: list[str]) -> list[Panel]:
+def _lens_panels(result: AnalysisResult, groups: dict[str, Any], names: list[str], layers: list[str]) -> list[Panel]:
     faint = {}
     for name in names:
         for j, i in enumerate(result.groups()[name]):
@@ -82,7 +83,9 @@ def _lens_panels(result: Any, groups: dict[str, Any], names: list[str], layers: 
     ]
 
 
-def _attribution_panels(result: Any, groups: dict[str, Any], names: list[str], layers: list[str]) -> list[Panel]:
+def _attribution_panels(
+    result: AnalysisResult, groups: dict[str, Any], names: list[str], layers: list[str]
+) -> list[Panel]:
     head_labels = [str(h) for h in range(result.n_heads)]
     panels = [
         Panel(f"Head DLA: {n}", "heatmap", head_labels, layers, groups[n]["dla_heads"], xlabel="head", ylabel="layer")
@@ -94,7 +97,7 @@ def _attribution_panels(result: Any, groups: dict[str, Any], names: list[str], l
     return panels
 
 
-def _resid_panels(result: Any, resid: list[str], layers: list[str]) -> list[Panel]:
+def _resid_panels(result: AnalysisResult, resid: list[str], layers: list[str]) -> list[Panel]:
     """One layer x position-role recovery heatmap per residual-stream site, over all items."""
     idx = list(range(len(result.items)))
     panels = []
@@ -106,7 +109,7 @@ def _resid_panels(result: Any, resid: list[str], layers: list[str]) -> list[Pane
     return panels
 
 
-def _component_panels(result: Any, groups: dict[str, Any], layers: list[str]) -> list[Panel]:
+def _component_panels(result: AnalysisResult, groups: dict[str, Any], layers: list[str]) -> list[Panel]:
     """Recovery of the head and MLP output sites, over all items."""
     head_labels = [str(h) for h in range(result.n_heads)]
     panels = []
@@ -140,7 +143,7 @@ def _generalisation_panels(gen: dict[str, Any]) -> list[Panel]:
     ]
 
 
-def _template_panels(result: Any, site: str, layers: list[str]) -> list[Panel]:
+def _template_panels(result: AnalysisResult, site: str, layers: list[str]) -> list[Panel]:
     """One layer x token recovery heatmap per template of the first pair (both directions averaged)."""
     first = result.items[0].pair_id
     by_template: dict[str, list[int]] = {}
@@ -160,7 +163,7 @@ def _template_panels(result: Any, site: str, layers: list[str]) -> list[Panel]:
     return panels
 
 
-def _attention_panels(result: Any, heads: list[tuple[int, int]], template: str | None) -> list[Panel]:
+def _attention_panels(result: AnalysisResult, heads: list[tuple[int, int]], template: str | None) -> list[Panel]:
     """Attention from the final position of the top-DLA heads, on one template's prompts of the
     first pair (`template` if the analysis has it, else the first item's)."""
     first = result.items[0]
@@ -181,7 +184,7 @@ def _attention_panels(result: Any, heads: list[tuple[int, int]], template: str |
     return panels
 
 
-def _merged_tokens(result: Any, idx: list[int]) -> list[str]:
+def _merged_tokens(result: AnalysisResult, idx: list[int]) -> list[str]:
     """Token labels of prompts that differ only in the cue: "left/right" where they differ."""
     tokens = [_token_label(t) for t in result.tokens[idx[0]]]
     for i in idx[1:]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from duality_bench.analysis.components import Adapter
 from duality_bench.analysis.trace import PromptBatch, Trace, logit_diff
+from duality_bench.models.adapters import Adapter
 
 
 def logit_lens(adapter: Adapter, trace: Trace, batch: PromptBatch) -> torch.Tensor:

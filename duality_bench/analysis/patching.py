@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from duality_bench.analysis.components import Adapter
 from duality_bench.analysis.recovery import recovery_per_item
 from duality_bench.analysis.trace import PromptBatch, Trace, logit_diff, run_from_stages, run_trace, suffix_context
 from duality_bench.errors import DualityBenchError
+from duality_bench.models.adapters import Adapter
 
 SITES = ("resid_pre", "resid_mid", "head_final", "head_all", "mlp_final", "mlp_all")
 

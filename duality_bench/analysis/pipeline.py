@@ -3,113 +3,26 @@ patterns on the dataset's clean/corrupted prompt pairs, as tensors, and optional
 
 from __future__ import annotations
 
-import difflib
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from duality_bench.analysis.attribution import Attribution, attribute
-from duality_bench.analysis.components import adapt
 from duality_bench.analysis.lens import logit_lens
-from duality_bench.analysis.patching import SITES, check_sites, patch
-from duality_bench.analysis.recovery import recovery_per_item
+from duality_bench.analysis.patching import check_sites, patch
 from duality_bench.analysis.report import write_outputs
+from duality_bench.analysis.result import AnalysisConfig, AnalysisResult
 from duality_bench.analysis.trace import run_trace, tokenize_items
-from duality_bench.data.dataset import first_items, load_items
-from duality_bench.data.records import DIRECTIONS, PromptItem
+from duality_bench.data.records import PromptItem
+from duality_bench.data.selection import select_items
 from duality_bench.errors import DualityBenchError
-from duality_bench.evaluation.models import load_model
-
-
-@dataclass(frozen=True)
-class AnalysisConfig:
-    pairs: tuple[str, ...] = ("left-right",)  # pair ids ("left-right"); empty: every pair of the dataset
-    dataset: str = "curated"  # the dataset config: curated, wordnet or all
-    dataset_dir: Path | None = None  # default: the packaged dataset
-    directions: tuple[str, ...] = DIRECTIONS
-    templates: tuple[str, ...] = ()  # template ids; empty: all
-    limit: int | None = None  # at most this many items (after the filters above)
-    sites: tuple[str, ...] = SITES  # patching sites, see duality_bench.analysis.patching
-    batch_size: int = 256  # patched prompts per forward pass (at most)
-    items_per_batch: int = 32  # prompts traced together
-    top_k: int = 5  # components named per group in the report
-    out: Path | None = None  # write report.md, analysis.json, figures (PNG + HTML) here
-    figures: bool = True
-    plotly_js: str = "cdn"  # "cdn" (small HTML files) or "inline" (opens offline)
-    example_template: str | None = "spatial.two_hands.v1"  # whose prompts the attention figure shows
-    device: str = "auto"  # when `model` is a spec string
-    dtype: str = "auto"
-
-
-@dataclass(frozen=True)
-class AnalysisResult:
-    """Everything `analyze` measured. Per-item tensors are right-aligned: position -1 is every
-    prompt's last token; positions before an item's first token are padding (see `lengths`)."""
-
-    model_id: str
-    n_layers: int
-    n_heads: int
-    items: tuple[PromptItem, ...]
-    tokens: tuple[tuple[str, ...], ...]  # clean prompt tokens per item, decoded one by one
-    cue_position: torch.Tensor  # [item] first position (right-aligned coordinates) where clean and corrupted differ
-    lengths: torch.Tensor  # [item]
-    ld_clean: torch.Tensor  # [item] logit(target) - logit(distractor) on the clean prompt
-    ld_corrupted: torch.Tensor  # [item] the same two tokens on the corrupted prompt
-    lens: torch.Tensor  # [item, layer + 1]
-    attribution: Attribution  # heads [item, layer, head], mlps [item, layer], ...
-    patched: dict[str, torch.Tensor]  # site -> patched logit difference, [item, layer, pos | head] or [item, layer]
-    computed: dict[str, torch.Tensor]  # site -> bool, False where the point was skipped (identical activations)
-    attention: torch.Tensor  # [item, layer, head, pos] attention from the final position, clean prompt
-    skipped: dict[str, int]  # items left out, by reason
-    seconds: dict[str, float] = field(default_factory=dict)
-    config: dict[str, Any] = field(default_factory=dict)
-    model_info: dict[str, Any] = field(default_factory=dict)
-
-    def recovery(self, site: str) -> torch.Tensor:
-        """`recovery_per_item` of one site: same shape as `patched[site]`."""
-        return recovery_per_item(self.patched[site], self.ld_clean, self.ld_corrupted)
-
-    def groups(self) -> dict[str, list[int]]:
-        """Item indices per "pair direction" group, pairs in the order the config names them."""
-        out: dict[str, list[int]] = {}
-        for i, item in enumerate(self.items):
-            out.setdefault(f"{item.pair_id} {item.direction}", []).append(i)
-        order = list(self.config.get("pairs") or ())
-
-        def key(name: str) -> tuple[int, str]:
-            pair = name.split(" ")[0]
-            return (order.index(pair) if pair in order else len(order), name)
-
-        return {name: out[name] for name in sorted(out, key=key)}
-
-
-def select_items(config: AnalysisConfig, items: Sequence[PromptItem] | None = None) -> list[PromptItem]:
-    """The dataset items the config asks for; a clear error when a filter matches nothing."""
-    pool = list(items) if items is not None else load_items(config.dataset, config.dataset_dir)
-    bad = [d for d in config.directions if d not in DIRECTIONS]
-    if bad:
-        raise DualityBenchError(f"unknown direction {bad[0]!r}; choose from {', '.join(DIRECTIONS)}")
-    if config.pairs:
-        known = {i.pair_id for i in pool}
-        for pair in config.pairs:
-            if pair not in known:
-                close = difflib.get_close_matches(pair, sorted(known), n=3)
-                hint = f"; did you mean {', '.join(close)}?" if close else "; pair ids look like 'left-right'"
-                raise DualityBenchError(f"no pair {pair!r} in the {config.dataset!r} dataset{hint}")
-        order = {p: n for n, p in enumerate(config.pairs)}
-        pool = sorted((i for i in pool if i.pair_id in order), key=lambda i: order[i.pair_id])
-    pool = [i for i in pool if i.direction in config.directions]
-    if config.templates:
-        pool = [i for i in pool if i.template_id in config.templates]
-    pool = first_items(pool, config.limit)
-    if not pool:
-        raise DualityBenchError("no dataset items match the chosen pairs, directions and templates")
-    return pool
+from duality_bench.models.adapters import adapt
+from duality_bench.models.loading import as_loaded
 
 
 def analyze(
@@ -129,10 +42,12 @@ def analyze(
             raise DualityBenchError(f"{name} must be at least 1, got {getattr(config, name)}")
     if config.plotly_js not in ("cdn", "inline"):
         raise DualityBenchError(f"plotly_js must be 'cdn' or 'inline', got {config.plotly_js!r}")
-    chosen = select_items(config, items)
+    chosen = select_items(config.selection, items)
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    hf_model, tokenizer, model_id, info = _unpack(model, config)
+    loaded = as_loaded(model, device=config.device, dtype=config.dtype)
+    hf_model, tokenizer, model_id = loaded.model, loaded.tokenizer, loaded.id
+    info = {k: v for k, v in asdict(loaded).items() if k not in ("model", "tokenizer")}
     seconds["load"] = time.perf_counter() - start
     adapter = adapt(hf_model)
     device = adapter.param.device
@@ -166,19 +81,6 @@ def analyze(
     if config.out is not None:
         write_outputs(result, config)
     return result
-
-
-def _unpack(model: Any, config: AnalysisConfig) -> tuple[Any, Any, str, dict[str, Any]]:
-    if isinstance(model, str):
-        model = load_model(model, device=config.device, dtype=config.dtype)
-    if isinstance(model, tuple) and len(model) == 2:
-        hf_model, tokenizer = model
-        name = getattr(hf_model.config, "name_or_path", "") or type(hf_model).__name__
-        return hf_model, tokenizer, name, {"id": name, "architecture": type(hf_model).__name__}
-    if hasattr(model, "model") and hasattr(model, "tokenizer"):
-        info = {k: v for k, v in asdict(model).items() if k not in ("model", "tokenizer")}
-        return model.model, model.tokenizer, model.id, info
-    raise DualityBenchError("model must be a spec string, a LoadedModel, or a (model, tokenizer) pair")
 
 
 def _right_align(tensors: list[torch.Tensor], width: int, fill: torch.Tensor | float, dim: int) -> torch.Tensor:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from duality_bench.analysis.figures import write_figures
+from duality_bench.analysis.result import AnalysisConfig, AnalysisResult
 from duality_bench.analysis.summary import ALL, rounded, rounded_list, summarize, top_heads
 from duality_bench.provenance import git_hash, package_version
 
@@ -20,7 +21,7 @@ CONVENTIONS = {
 }
 
 
-def write_outputs(result: Any, config: Any) -> dict[str, Path]:
+def write_outputs(result: AnalysisResult, config: AnalysisConfig) -> dict[str, Path]:
     """Write analysis.json, report.md and (unless config.figures is False) the figures."""
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -41,7 +42,7 @@ def write_outputs(result: Any, config: Any) -> dict[str, Path]:
     return paths
 
 
-def to_json(result: Any, summary: dict[str, Any], heads: list[tuple[int, int]]) -> dict[str, Any]:
+def to_json(result: AnalysisResult, summary: dict[str, Any], heads: list[tuple[int, int]]) -> dict[str, Any]:
     """analysis.json: provenance, the summary, and every item's numbers (positions unpadded), with the
     attention from the final position of `heads` (layer, head)."""
     return {
@@ -60,7 +61,7 @@ def to_json(result: Any, summary: dict[str, Any], heads: list[tuple[int, int]]) 
     }
 
 
-def _item_json(result: Any, i: int, heads: list[tuple[int, int]]) -> dict[str, Any]:
+def _item_json(result: AnalysisResult, i: int, heads: list[tuple[int, int]]) -> dict[str, Any]:
     item = result.items[i]
     width = result.attention.shape[-1]
     n = int(result.lengths[i])
@@ -96,7 +97,7 @@ def _item_json(result: Any, i: int, heads: list[tuple[int, int]]) -> dict[str, A
     }
 
 
-def markdown(result: Any, summary: dict[str, Any], top_k: int) -> str:
+def markdown(result: AnalysisResult, summary: dict[str, Any], top_k: int) -> str:
     """report.md without its figures section: the group table, top components, generalisation."""
     lines = _overview(result, summary["groups"])
     lines += _top_component_tables(result, summary["groups"], top_k)
@@ -104,7 +105,7 @@ def markdown(result: Any, summary: dict[str, Any], top_k: int) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _overview(result: Any, groups: dict[str, dict[str, Any]]) -> list[str]:
+def _overview(result: AnalysisResult, groups: dict[str, dict[str, Any]]) -> list[str]:
     n_items = groups[ALL]["n_items"]
     skipped = ", ".join(f"{n} ({why.replace('_', ' ')})" for why, n in result.skipped.items()) or "none"
     lines = [
@@ -133,7 +134,7 @@ def _overview(result: Any, groups: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _top_component_tables(result: Any, groups: dict[str, dict[str, Any]], top_k: int) -> list[str]:
+def _top_component_tables(result: AnalysisResult, groups: dict[str, dict[str, Any]], top_k: int) -> list[str]:
     sections = [
         ("Direct logit attribution, heads", "top_dla_heads", None),
         ("Direct logit attribution, MLPs", "top_dla_mlps", None),

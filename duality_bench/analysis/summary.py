@@ -14,18 +14,19 @@ from typing import Any
 import torch
 
 from duality_bench.analysis.recovery import recovery_by_role, recovery_of_means
+from duality_bench.analysis.result import AnalysisResult
 
 ALL = "all"  # the group of every item
 
 
-def summarize(result: Any, top_k: int = 5) -> dict[str, Any]:
+def summarize(result: AnalysisResult, top_k: int = 5) -> dict[str, Any]:
     """Headline numbers and top components per "pair direction" group and over all items."""
     groups = {**result.groups(), ALL: list(range(len(result.items)))}
     out = {name: _group_summary(result, idx, top_k) for name, idx in groups.items()}
     return {"groups": out, "generalisation": generalisation(out, top_k)}
 
 
-def _group_summary(result: Any, idx: list[int], top_k: int) -> dict[str, Any]:
+def _group_summary(result: AnalysisResult, idx: list[int], top_k: int) -> dict[str, Any]:
     heads = result.n_heads
     head_name = lambda j: f"{j // heads}.{j % heads}"  # noqa: E731
     mlp_name = lambda j: f"MLP{j}"  # noqa: E731

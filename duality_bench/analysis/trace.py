@@ -19,9 +19,9 @@ from typing import Any
 
 import torch
 
-from duality_bench.analysis.components import Adapter, Rope
 from duality_bench.data.records import PromptItem
 from duality_bench.data.vocabulary import continuation_ids
+from duality_bench.models.adapters import Adapter, Rope
 
 
 @dataclass(frozen=True)

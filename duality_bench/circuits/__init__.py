@@ -6,9 +6,10 @@ One entry call, `find_circuit(model, CircuitConfig(...))`, returns a `CircuitRes
 `build_graph`, `cache_batch`, `score_edges`, `faithfulness_curve`, `read_mib_json`.
 
 Modules, each importing only those above it: `graph`, `decomposition` (a pass in which every
-node input reads its own residual copy), `scoring`, `faithfulness`, `files`, `figures`,
-`report`, `pipeline`. Of the rest of the package it imports `errors`, `provenance`, `data`,
-`evaluation.models` and `analysis` (adapters, prompt batches, item selection).
+node input reads its own residual copy), `scoring`, `faithfulness`, `files`, `result` (the
+config and result types), `figures`, `report`, `pipeline`. Of the rest of the package it imports
+`errors`, `provenance`, `data` (records, the item selection), `models` (loading, adapters) and
+`analysis` (prompt batches).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from duality_bench.circuits.faithfulness import (
 )
 from duality_bench.circuits.files import CircuitFile, read_mib_json, write_mib_json
 from duality_bench.circuits.graph import Graph, build_graph
-from duality_bench.circuits.pipeline import CircuitConfig, CircuitResult, find_circuit, spearman
+from duality_bench.circuits.pipeline import find_circuit, spearman
+from duality_bench.circuits.result import CircuitConfig, CircuitResult
 from duality_bench.circuits.scoring import METHODS, BatchCache, cache_batch, node_scores, score_edges
 
 __all__ = [

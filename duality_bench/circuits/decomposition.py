@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import torch
 from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
 
-from duality_bench.analysis.components import Adapter, GPT2Adapter
 from duality_bench.circuits.graph import Graph
+from duality_bench.models.adapters import Adapter, GPT2Adapter
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from duality_bench.analysis.components import Adapter
 from duality_bench.circuits.graph import Graph
 from duality_bench.circuits.scoring import BatchCache, patched_ld
 from duality_bench.errors import DualityBenchError
+from duality_bench.models.adapters import Adapter
 
 FRACTIONS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)  # percent of the edges
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from duality_bench.circuits.result import CircuitResult
+
 
 def _pyplot() -> Any:
     import matplotlib
@@ -17,7 +19,7 @@ def _pyplot() -> Any:
     return plt
 
 
-def draw_curves(result: Any, path: Path) -> Path:
+def draw_curves(result: CircuitResult, path: Path) -> Path:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for curve, label in ((result.cpr_curve, "by score (CPR)"), (result.cmd_curve, "by |score| (CMD)")):
@@ -48,7 +50,7 @@ def _position(name: str, n_heads: int, n_layers: int) -> tuple[float, float]:
     return (int(head), int(layer))
 
 
-def draw_circuit(result: Any, path: Path, max_edges: int) -> Path:
+def draw_circuit(result: CircuitResult, path: Path, max_edges: int) -> Path:
     """The circuit's `max_edges` highest-scoring edges (green helps, red hurts the clean answer)."""
     plt = _pyplot()
     graph = result.graph

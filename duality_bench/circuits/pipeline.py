@@ -5,81 +5,29 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from duality_bench.analysis.components import adapt
-from duality_bench.analysis.pipeline import AnalysisConfig, select_items
 from duality_bench.analysis.trace import tokenize_items
 from duality_bench.circuits.faithfulness import (
-    FRACTIONS,
-    Curve,
     check_fractions,
     faithfulness_curve,
     mean_lds,
     select_edges,
     smallest_reaching,
 )
-from duality_bench.circuits.graph import Graph, build_graph
+from duality_bench.circuits.graph import build_graph
 from duality_bench.circuits.report import write_outputs
+from duality_bench.circuits.result import CircuitConfig, CircuitResult
 from duality_bench.circuits.scoring import cache_batch, check_method, node_scores, score_edges
-from duality_bench.data.records import DIRECTIONS, PromptItem
+from duality_bench.data.records import PromptItem
+from duality_bench.data.selection import select_items
 from duality_bench.errors import DualityBenchError
-from duality_bench.evaluation.models import load_model
-
-
-@dataclass(frozen=True)
-class CircuitConfig:
-    pairs: tuple[str, ...] = ("left-right",)  # pair ids; empty: every pair of the dataset
-    dataset: str = "curated"
-    dataset_dir: Path | None = None
-    directions: tuple[str, ...] = DIRECTIONS
-    templates: tuple[str, ...] = ()
-    limit: int | None = None  # at most this many items
-    method: str = "eap"  # eap, eap-ig or exact (one patched pass per edge: tiny models only)
-    steps: int = 5  # EAP-IG interpolation steps
-    fractions: tuple[float, ...] = FRACTIONS  # edge fractions in percent, each in (0, 100]
-    level: float = 0.8  # the faithfulness the reported smallest circuit reaches
-    exact_nodes: bool = False  # also patch every node exactly and correlate with the method's node scores
-    greedy: bool = False  # circuits grown back from the logits (MIB's greedy selection), not the top n edges
-    items_per_batch: int = 24
-    out: Path | None = None  # report.md, curve.png, circuit.png, circuit.json, scores.npy
-    figures: bool = True
-    draw_edges: int = 150  # the circuit drawing shows at most this many of its highest-scoring edges
-    device: str = "auto"
-    dtype: str = "auto"
-
-
-@dataclass(frozen=True)
-class CircuitResult:
-    model_id: str
-    graph: Graph
-    items: tuple[PromptItem, ...]
-    scores: np.ndarray  # [n_edges] in graph.edge_index() order
-    cpr_curve: Curve  # circuits by signed score
-    cmd_curve: Curve  # circuits by |score|
-    ld_clean: float  # mean over items
-    ld_corrupted: float
-    keep: np.ndarray  # [n_edges] bool: the smallest signed-score circuit reaching `level` (all edges if none)
-    nodes: np.ndarray  # [upstream] the method's node scores (sum over outgoing edges)
-    exact_nodes: np.ndarray | None  # [upstream] exact node patching effects, with config.exact_nodes
-    spearman: float | None  # rank correlation of `nodes` with `exact_nodes`
-    model_cfg: dict[str, Any]
-    skipped: dict[str, int]
-    seconds: dict[str, float] = field(default_factory=dict)
-    config: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def cpr(self) -> float:
-        return self.cpr_curve.area
-
-    @property
-    def cmd(self) -> float:
-        return self.cmd_curve.area
-
+from duality_bench.models.adapters import adapt
+from duality_bench.models.loading import as_loaded
 
 MAX_EXACT_EDGES = 5_000  # one patched forward pass per edge: minutes on a tiny model, hours beyond
 
@@ -170,16 +118,9 @@ def _model_cfg(adapter: Any, hf_model: Any, model_id: str) -> dict[str, Any]:
 
 def _prepare(model: Any, config: CircuitConfig, items: Sequence[PromptItem] | None) -> tuple:
     """(model, adapter, graph, cached batches, skipped items, model id)."""
-    select = AnalysisConfig(
-        pairs=config.pairs,
-        dataset=config.dataset,
-        dataset_dir=config.dataset_dir,
-        directions=config.directions,
-        templates=config.templates,
-        limit=config.limit,
-    )
-    chosen = select_items(select, items)
-    hf_model, tokenizer, model_id = _unpack(model, config)
+    chosen = select_items(config.selection, items)
+    loaded = as_loaded(model, device=config.device, dtype=config.dtype)
+    hf_model, tokenizer, model_id = loaded.model, loaded.tokenizer, loaded.id
     adapter = adapt(hf_model)
     graph = build_graph(adapter.n_layers, adapter.n_heads)
     batches, skipped = tokenize_items(tokenizer, chosen, max_batch=config.items_per_batch, device=adapter.param.device)
@@ -203,14 +144,3 @@ def _ranks(x: np.ndarray) -> np.ndarray:
     ranks[order] = np.arange(len(x))
     _, inverse = np.unique(x, return_inverse=True)
     return (np.bincount(inverse, weights=ranks) / np.bincount(inverse))[inverse]
-
-
-def _unpack(model: Any, config: CircuitConfig) -> tuple[Any, Any, str]:
-    if isinstance(model, str):
-        model = load_model(model, device=config.device, dtype=config.dtype)
-    if isinstance(model, tuple) and len(model) == 2:
-        hf_model, tokenizer = model
-        return hf_model, tokenizer, getattr(hf_model.config, "name_or_path", "") or type(hf_model).__name__
-    if hasattr(model, "model") and hasattr(model, "tokenizer"):
-        return model.model, model.tokenizer, model.id
-    raise DualityBenchError("model must be a spec string, a LoadedModel, or a (model, tokenizer) pair")

@@ -11,6 +11,7 @@ import numpy as np
 
 from duality_bench.circuits.figures import draw_circuit, draw_curves
 from duality_bench.circuits.files import nodes_in, write_mib_json, write_scores
+from duality_bench.circuits.result import CircuitConfig, CircuitResult
 from duality_bench.provenance import git_hash, package_version
 
 CONVENTIONS = (
@@ -25,7 +26,7 @@ CONVENTIONS = (
 )
 
 
-def write_outputs(result: Any, config: Any) -> dict[str, Path]:
+def write_outputs(result: CircuitResult, config: CircuitConfig) -> dict[str, Path]:
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -42,7 +43,7 @@ def write_outputs(result: Any, config: Any) -> dict[str, Path]:
     return paths
 
 
-def _curve_table(result: Any) -> list[str]:
+def _curve_table(result: CircuitResult) -> list[str]:
     rows = ["| edges (%) | edges | faithfulness by score | faithfulness by abs score |", "|---:|---:|---:|---:|"]
     a, b = result.cpr_curve, result.cmd_curve
     for i, p in enumerate(a.percents):
@@ -50,14 +51,14 @@ def _curve_table(result: Any) -> list[str]:
     return rows
 
 
-def _top(result: Any, n: int) -> list[str]:
+def _top(result: CircuitResult, n: int) -> list[str]:
     names = result.graph.edge_names()
     order = np.argsort(-np.abs(result.scores))[:n]
     rows = ["| edge | score |", "|---|---:|"]
     return rows + [f"| `{names[i]}` | {result.scores[i]:+.4f} |" for i in order]
 
 
-def _nodes(result: Any, n: int) -> list[str]:
+def _nodes(result: CircuitResult, n: int) -> list[str]:
     up = result.graph.upstream
     order = np.argsort(-np.abs(result.nodes))[:n]
     exact = result.exact_nodes
@@ -68,7 +69,7 @@ def _nodes(result: Any, n: int) -> list[str]:
     return rows
 
 
-def markdown(result: Any) -> str:
+def markdown(result: CircuitResult) -> str:
     cfg, g = result.config, result.graph
     level = cfg["level"]
     reached = [p for p, f in zip(result.cpr_curve.percents, result.cpr_curve.faithfulness, strict=True) if f >= level]
@@ -97,7 +98,7 @@ def markdown(result: Any) -> str:
     return "\n".join(lines)
 
 
-def _provenance(result: Any) -> dict[str, Any]:
+def _provenance(result: CircuitResult) -> dict[str, Any]:
     return {
         "model": result.model_id,
         "package_version": package_version(),

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from duality_bench.analysis.components import Adapter
 from duality_bench.analysis.trace import PromptBatch
 from duality_bench.circuits.decomposition import run_graph
 from duality_bench.circuits.graph import Graph
 from duality_bench.errors import DualityBenchError
+from duality_bench.models.adapters import Adapter
 
 METHODS = ("eap", "eap-ig", "exact")
 

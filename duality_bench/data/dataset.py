@@ -21,6 +21,7 @@ from duality_bench.data.fewshot import FEW_SHOT_TEMPLATES, FewShotTemplate
 from duality_bench.data.records import PromptItem
 from duality_bench.data.templates import TEMPLATES, Template
 from duality_bench.errors import DualityBenchError
+from duality_bench.provenance import file_sha256
 
 DATASET_NAME = "duality-pairs"
 HUB_REPO_ID = "duality-bench/duality-pairs"
@@ -131,14 +132,6 @@ def dataset_sha256(config: str = DEFAULT_CONFIG, folder: str | Path | None = Non
         raise DatasetError(
             f"cannot read dataset file {path} ({e.strerror}); rebuild with `duality-bench build`"
         ) from None
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def dataset_dir() -> Path:

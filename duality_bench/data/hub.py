@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from duality_bench.data.dataset import DatasetError, file_sha256
+from duality_bench.data.dataset import DatasetError
+from duality_bench.provenance import file_sha256
 
 
 def upload_plan(folder: str | Path) -> list[tuple[str, int, str]]:

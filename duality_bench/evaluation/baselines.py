@@ -36,8 +36,8 @@ from pathlib import Path
 from duality_bench.data.dataset import check_config
 from duality_bench.data.records import PromptItem
 from duality_bench.errors import DualityBenchError
-from duality_bench.evaluation.models import load_model
 from duality_bench.evaluation.run import EvalConfig, evaluate
+from duality_bench.models.loading import load_model
 from duality_bench.results import REFERENCE_PREFIX, ItemScore, ModelInfo, default_result_path
 
 GPT2_TOKENIZER = Path("data/gpt2-tokenizer")  # the checkout's copy, relative to the working directory

@@ -14,15 +14,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from duality_bench.data.dataset import check_config, dataset_sha256, first_items, items_digest, load_items
+from duality_bench.data.dataset import check_config, dataset_sha256, items_digest, load_items
 from duality_bench.data.records import PromptItem
+from duality_bench.data.selection import Selection, select_items
 from duality_bench.display import visible
 from duality_bench.errors import DualityBenchError
 from duality_bench.evaluation.items import items_path, read_items_file, score_line, write_items_file
-from duality_bench.evaluation.models import LoadedModel, load_model, model_id
 from duality_bench.evaluation.scorer import ModelScorer, Scorer
 from duality_bench.evaluation.scoring import SCORINGS
 from duality_bench.evaluation.summary import summarize_run
+from duality_bench.models.loading import LoadedModel, as_loaded, model_id
 from duality_bench.results import (
     ItemScore,
     ResultsError,
@@ -61,6 +62,10 @@ class EvalConfig:
     dataset_dir: Path | None = None  # default: the packaged dataset
     progress: bool = True
 
+    @property
+    def selection(self) -> Selection:
+        return Selection(self.dataset, self.dataset_dir, self.categories, limit=self.limit)
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -73,14 +78,18 @@ class Plan:
 
 
 def evaluate(
-    model: str | LoadedModel | Scorer, config: EvalConfig | None = None, *, items: list[PromptItem] | None = None
+    model: str | LoadedModel | tuple[Any, Any] | Scorer,
+    config: EvalConfig | None = None,
+    *,
+    items: list[PromptItem] | None = None,
 ) -> RunResult:
-    """Score `model` (a spec string, a `LoadedModel` or any `Scorer`) and write the results files.
+    """Score `model` (what `as_loaded` takes, or any `Scorer`) and write the results files.
 
     `items` replaces the dataset selection (for tests and notebooks). Raises DualityBenchError
     with a one-line reason for bad input; scored items survive any interruption.
     """
     config = config or EvalConfig()
+    model = as_loaded(model) if isinstance(model, tuple) else model  # a (model, tokenizer) pair
     plan = plan_run(model, config, items)
     state = distributed_state()
     scorer = load_scorer(model, config, state)
@@ -121,62 +130,42 @@ def plan_run(model: Any, config: EvalConfig, items: list[PromptItem] | None = No
         else default_result_path(model_id(name), config.dataset, revision=config.revision)
     )
     check_output(out, config)
-    return Plan(select(items, config), dataset_sha, out, items_path(out))
+    return Plan(select_items(config.selection, items), dataset_sha, out, items_path(out))
 
 
 def check_output(out: Path, config: EvalConfig) -> None:
     """Refuse, before any scoring, an output that cannot be written or would replace other work."""
     if out.suffix != ".json" or out.name.endswith(".items.json"):
-        raise DualityBenchError(f"--output {out} must name a results .json file (its scores go beside it)")
+        raise DualityBenchError(f"--out {out} must name a results .json file (its scores go beside it)")
     if out.is_dir():
-        raise DualityBenchError(f"--output {out} is a folder; name a results .json file in it")
+        raise DualityBenchError(f"--out {out} is a folder; name a results .json file in it")
     if out.exists() and not (config.overwrite or config.resume):
         try:
             load_result(out)
         except ResultsError as e:
             raise DualityBenchError(
-                f"--output {out} exists and is not a results file ({str(e).removeprefix(f'{out}: ')}); "
-                "choose another --output or pass --overwrite"
+                f"--out {out} exists and is not a results file ({str(e).removeprefix(f'{out}: ')}); "
+                "choose another --out or pass --overwrite"
             ) from None
         raise DualityBenchError(f"{out} holds finished results; pass --resume to reuse them or --overwrite to redo")
     blocked = unwritable_ancestor(out.parent)
     if blocked is not None:
-        raise DualityBenchError(f"cannot write results under {blocked}; choose another --output or --output-dir")
-
-
-def select(items: list[PromptItem], config: EvalConfig) -> list[PromptItem]:
-    """Filter by category, then keep the first `limit`; an empty selection is an error."""
-    if config.categories:
-        known = sorted({i.category for i in items})
-        unknown = [c for c in config.categories if c not in known]
-        if unknown:
-            raise DualityBenchError(
-                f"unknown categories {unknown} in dataset config {config.dataset!r}; known: {', '.join(known)}"
-            )
-        items = [i for i in items if i.category in config.categories]
-    items = first_items(items, config.limit)
-    if not items:
-        raise DualityBenchError("no items selected; loosen --limit or the category filter")
-    return items
+        raise DualityBenchError(f"cannot write results under {blocked}; choose another --out")
 
 
 def load_scorer(model: str | LoadedModel | Scorer, config: EvalConfig, state: Any = None) -> Scorer:
-    """A scorer for `model`: a spec string is loaded as a Hugging Face causal LM."""
+    """A scorer for `model`: a spec string is loaded as a Hugging Face causal LM (`as_loaded`)."""
     if not isinstance(model, (str, LoadedModel)):
         return model
-    if isinstance(model, str):
-        device = config.device
-        if state and device == "auto":
-            device = "cpu" if state.device.type == "cpu" else str(state.device)
-        model = load_model(
-            model,
-            revision=config.revision,
-            dtype=config.dtype,
-            device=device,
-            device_map=config.device_map,
-            trust_remote_code=config.trust_remote_code,
-        )
-    return ModelScorer(model, config.batch_size)
+    device = config.device
+    if state and device == "auto":
+        device = "cpu" if state.device.type == "cpu" else str(state.device)
+    options = {
+        "revision": config.revision,
+        "device_map": config.device_map,
+        "trust_remote_code": config.trust_remote_code,
+    }
+    return ModelScorer(as_loaded(model, dtype=config.dtype, device=device, **options), config.batch_size)
 
 
 def run_options(config: EvalConfig, plan: Plan, processes: int = 1) -> RunOptions:
@@ -274,7 +263,7 @@ def _existing_scores(items_file: Path, out: Path, header: dict[str, Any], config
         diff = [k for k, v in header["fingerprint"].items() if old_header["fingerprint"].get(k) != v]
         if diff:
             raise ResultsError(
-                f"{path} was scored with a different {', '.join(diff)}; use another --output or --overwrite"
+                f"{path} was scored with a different {', '.join(diff)}; use another --out or --overwrite"
             )
         scores.update((s.item_id, s) for s in found)
     return list(scores.values())

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from duality_bench.data.records import PromptItem
-from duality_bench.evaluation.models import LoadedModel
 from duality_bench.evaluation.scoring import prepare, score_all
+from duality_bench.models.loading import LoadedModel
 from duality_bench.results import ItemScore, ModelInfo
 
 AUTO_BATCH = {"cpu": 64, "mps": 128, "cuda": 512}

@@ -25,8 +25,8 @@ from duality_bench.data.records import PromptItem
 from duality_bench.data.vocabulary import continuation_ids_batch
 from duality_bench.errors import DualityBenchError
 from duality_bench.evaluation import neutral
-from duality_bench.evaluation.models import forward_continuations, forward_logits, forward_with_cache
 from duality_bench.evaluation.neutral import Extension, Ids, Key
+from duality_bench.models.forward import forward_continuations, forward_logits, forward_with_cache
 from duality_bench.results import ItemScore
 
 SCORINGS = ("sequence", "next-token")

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from duality_bench.data.dataset import dataset_sha256, items_digest
 from duality_bench.data.records import PromptItem
+from duality_bench.data.selection import select_items
 from duality_bench.display import number, visible
 from duality_bench.errors import DualityBenchError
-from duality_bench.evaluation.models import model_id
-from duality_bench.evaluation.run import EvalConfig, evaluate, select
+from duality_bench.evaluation.run import EvalConfig, evaluate
+from duality_bench.models.loading import model_id
 from duality_bench.results import ResultsError, RunResult, default_result_path, load_result
 
 
@@ -59,7 +60,7 @@ def run_sweep(
     if len(specs) > 1 and config.output:
         raise DualityBenchError("--out FILE names one results file; use --out DIR for several models")
     current = dataset_sha256(config.dataset, config.dataset_dir) if items is None else None
-    digest = items_digest(select(items, config)) if items is not None else None
+    digest = items_digest(select_items(config.selection, items)) if items is not None else None
     rows = []
     for spec in specs:
         out = config.output or default_result_path(model_id(spec), config.dataset, output_dir, config.revision)

@@ -39,7 +39,7 @@ def build_leaderboard(config: LeaderboardConfig | None = None) -> Leaderboard:
     config = config or LeaderboardConfig()
     results_dir, out = Path(config.results), Path(config.out)
     if not results_dir.is_dir():
-        raise LeaderboardError(f"no results folder {results_dir}; evaluate a model with --output {results_dir}/...")
+        raise LeaderboardError(f"no results folder {results_dir}; evaluate a model with --out {results_dir}")
     check_out(out)
     current = current_dataset(config.dataset_dir)
     entries, problems = collect(results_dir, out, current)

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from duality_bench.display import number
-from duality_bench.evaluation.offline import OFFLINE_MODELS
 from duality_bench.leaderboard.entries import Entry
 from duality_bench.leaderboard.headline import CHOICE_ACCURACY, DUALITY_SCORE, HEADLINE
+from duality_bench.models.registry import OFFLINE_MODELS
 from duality_bench.results import Metrics
 
 

