@@ -29,7 +29,7 @@ ALLOWED = {
     "headlines": {"errors", "display", "results", "data", "evaluation", "statistics", "models"},
     "leaderboard": {"errors", "display", "results", "data", "evaluation", "statistics", "headlines", "models"},
     "analysis": {"errors", "display", "provenance", "data", "models"},
-    "circuits": {"errors", "display", "provenance", "data", "models", "analysis"},
+    "circuits": {"errors", "display", "provenance", "results", "data", "models", "analysis"},
 }
 # Keep `--help`, `import duality_bench` and importing the leaderboard free of torch and pandas.
 LAZY_OK = {"duality_bench.cli.commands", "duality_bench", "duality_bench.headlines"}

@@ -2,14 +2,15 @@
 scores, top-n circuits with their faithfulness curves (CPR, CMD), MIB JSON circuit files.
 
 One entry call, `find_circuit(model, CircuitConfig(...))`, returns a `CircuitResult` and, with
-`out` set, writes report.md, circuit.json, scores.npy and two figures. The pieces are public:
-`build_graph`, `cache_batch`, `score_edges`, `faithfulness_curve`, `read_mib_json`.
+`out` set, writes report.md, metrics.json, circuit.json, scores.npy and two figures. The pieces
+are public: `build_graph`, `cache_batch`, `score_edges`, `faithfulness_curve`, `read_mib_json`,
+`read_metrics`.
 
 Modules, each importing only those above it: `graph`, `decomposition` (a pass in which every
 node input reads its own residual copy), `scoring`, `faithfulness`, `files`, `result` (the
-config and result types), `figures`, `report`, `pipeline`. Of the rest of the package it imports
-`errors`, `provenance`, `data` (records, the item selection), `models` (loading, adapters) and
-`analysis` (prompt batches).
+config and result types), `metrics` (metrics.json), `figures`, `report`, `pipeline`. Of the rest
+of the package it imports `errors`, `provenance`, `results` (the typed reader), `data` (records, the
+item selection), `models` (loading, adapters) and `analysis` (prompt batches).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from duality_bench.circuits.faithfulness import (
 )
 from duality_bench.circuits.files import CircuitFile, read_mib_json, write_mib_json
 from duality_bench.circuits.graph import Graph, build_graph
+from duality_bench.circuits.metrics import CircuitMetrics, MetricsError, read_metrics
 from duality_bench.circuits.pipeline import find_circuit, spearman
 from duality_bench.circuits.result import CircuitConfig, CircuitResult
 from duality_bench.circuits.scoring import METHODS, BatchCache, cache_batch, node_scores, score_edges
@@ -36,16 +38,19 @@ __all__ = [
     "BatchCache",
     "CircuitConfig",
     "CircuitFile",
+    "CircuitMetrics",
     "CircuitResult",
     "Curve",
     "Graph",
     "GraphRun",
+    "MetricsError",
     "area_under",
     "build_graph",
     "cache_batch",
     "faithfulness_curve",
     "find_circuit",
     "node_scores",
+    "read_metrics",
     "read_mib_json",
     "run_graph",
     "score_edges",

@@ -54,7 +54,8 @@ def find_circuit(
     percents = _check(config)
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
-    hf_model, adapter, graph, caches, skipped, model_id = _prepare(model, config, items)
+    hf_model, adapter, graph, caches, skipped, loaded = _prepare(model, config, items)
+    model_id = loaded.id
     _check_size(config, graph)
     seconds["load_and_cache"] = time.perf_counter() - clock
     clock = time.perf_counter()
@@ -90,6 +91,7 @@ def find_circuit(
         skipped=skipped,
         seconds=seconds,
         config={k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
+        revision=loaded.revision,
     )
     if config.out is not None:
         write_outputs(result, config)
@@ -117,10 +119,10 @@ def _model_cfg(adapter: Any, hf_model: Any, model_id: str) -> dict[str, Any]:
 
 
 def _prepare(model: Any, config: CircuitConfig, items: Sequence[PromptItem] | None) -> tuple:
-    """(model, adapter, graph, cached batches, skipped items, model id)."""
+    """(model, adapter, graph, cached batches, skipped items, the `LoadedModel`)."""
     chosen = select_items(config.selection, items)
     loaded = as_loaded(model, device=config.device, dtype=config.dtype)
-    hf_model, tokenizer, model_id = loaded.model, loaded.tokenizer, loaded.id
+    hf_model, tokenizer = loaded.model, loaded.tokenizer
     adapter = adapt(hf_model)
     graph = build_graph(adapter.n_layers, adapter.n_heads)
     batches, skipped = tokenize_items(tokenizer, chosen, max_batch=config.items_per_batch, device=adapter.param.device)
@@ -129,7 +131,7 @@ def _prepare(model: Any, config: CircuitConfig, items: Sequence[PromptItem] | No
             f"none of the {len(chosen)} items can be analysed with this tokenizer ({dict(skipped)})"
         )
     caches = [cache_batch(adapter, graph, b) for b in batches]
-    return hf_model, adapter, graph, caches, dict(skipped), model_id
+    return hf_model, adapter, graph, caches, dict(skipped), loaded
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:

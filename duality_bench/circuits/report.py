@@ -1,4 +1,5 @@
-"""The files of a circuit search: report.md, circuit.json (MIB), scores.npy, curve.png, circuit.png."""
+"""The files of a circuit search: report.md, metrics.json, circuit.json (MIB), scores.npy, curve.png,
+circuit.png."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 
 from duality_bench.circuits.figures import draw_circuit, draw_curves
 from duality_bench.circuits.files import nodes_in, write_mib_json, write_scores
+from duality_bench.circuits.metrics import circuit_metrics, write_metrics
 from duality_bench.circuits.result import CircuitConfig, CircuitResult
 from duality_bench.provenance import git_hash, package_version
 
@@ -32,6 +34,7 @@ def write_outputs(result: CircuitResult, config: CircuitConfig) -> dict[str, Pat
     paths = {
         "json": write_mib_json(out / "circuit.json", result.graph, result.scores, result.keep, result.model_cfg),
         "scores": write_scores(out / "scores.npy", result.scores),
+        "metrics": write_metrics(out / "metrics.json", circuit_metrics(result)),
     }
     text = markdown(result)
     if config.figures:

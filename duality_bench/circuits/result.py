@@ -58,6 +58,7 @@ class CircuitResult:
     skipped: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
+    revision: str | None = None  # the model's hub commit, package version or file digest
 
     @property
     def cpr(self) -> float:
