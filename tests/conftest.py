@@ -62,6 +62,30 @@ def _tiny_llama(tokenizer, max_positions: int):
 
 
 @pytest.fixture(scope="session")
+def tiny_qwen2_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
+    """A 2-layer Qwen2 (biases on q, k and v; grouped-query attention; untied unembedding), seed 0."""
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    torch.manual_seed(0)
+    config = Qwen2Config(
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        vocab_size=len(gpt2_tokenizer),
+        max_position_embeddings=64,
+        tie_word_embeddings=False,
+        eos_token_id=gpt2_tokenizer.eos_token_id,
+        bos_token_id=gpt2_tokenizer.bos_token_id,
+    )
+    model = Qwen2ForCausalLM(config)
+    assert model.model.layers[0].self_attn.q_proj.bias is not None
+    return _save(model, gpt2_tokenizer, tmp_path_factory.mktemp("tiny-qwen2"))
+
+
+@pytest.fixture(scope="session")
 def tiny_llama_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
     """A 2-layer Llama (rotary positions) with random weights and GPT-2's tokenizer."""
     return _save(_tiny_llama(gpt2_tokenizer, 64), gpt2_tokenizer, tmp_path_factory.mktemp("tiny-llama"))

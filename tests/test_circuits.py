@@ -1,4 +1,4 @@
-"""Edge-level circuits on tiny random models (the conftest's 2-layer GPT-2 and grouped-query Llama).
+"""Edge-level circuits on tiny random models (the conftest's 2-layer GPT-2, grouped-query Llama and Qwen2).
 
 The edge scores and patched circuits are checked against a plain reference written here: the
 Hugging Face model's own forward pass with module hooks that record each node's output and add
@@ -63,9 +63,10 @@ def _load(folder: Path):
     return model, AutoTokenizer.from_pretrained(folder)
 
 
-@pytest.fixture(scope="module", params=("gpt2", "llama"))
-def setup(request, tiny_gpt2_dir, tiny_llama_dir, items):
-    model, tok = _load(tiny_gpt2_dir if request.param == "gpt2" else tiny_llama_dir)
+@pytest.fixture(scope="module", params=("gpt2", "llama", "qwen2"))
+def setup(request, tiny_gpt2_dir, tiny_llama_dir, tiny_qwen2_dir, items):
+    folders = {"gpt2": tiny_gpt2_dir, "llama": tiny_llama_dir, "qwen2": tiny_qwen2_dir}
+    model, tok = _load(folders[request.param])
     adapter = adapt(model)
     graph = build_graph(adapter.n_layers, adapter.n_heads)
     (batch,), skipped = tokenize_items(tok, items, max_batch=len(items))
