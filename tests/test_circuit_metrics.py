@@ -70,3 +70,44 @@ def test_a_bad_metrics_file_is_one_line(run, tmp_path: Path, change, message) ->
     path.write_text('{"format": 1, "model": ')
     with pytest.raises(MetricsError, match="not valid JSON"):
         read_metrics(path)
+
+
+def test_compare_circuits_reports_every_run_and_the_overlap(run, tiny_gpt2_dir: Path, tmp_path: Path, capsys) -> None:
+    from duality_bench.circuits.comparison import jaccard, read_run
+    from duality_bench.circuits.files import nodes_in
+    from duality_bench.cli import main
+
+    result, first = run
+    second = tmp_path / "up-down"
+    config = CircuitConfig(
+        pairs=("up-down",), limit=6, figures=False, device="cpu", out=second, fractions=(1, 10, 50, 100)
+    )
+    other = find_circuit(str(tiny_gpt2_dir), config)
+    assert main(["compare-circuits", str(first), str(second), "--out", str(tmp_path / "cmp"), "--no-figures"]) == 0
+    text = (tmp_path / "cmp" / "comparison.md").read_text()
+    assert f"| {result.cpr:.3f} | {result.cmd:.3f} |" in text and f"| {other.cpr:.3f} | {other.cmd:.3f} |" in text
+    a, b = read_run(first), read_run(second)
+    nodes = jaccard(nodes_in(a.circuit.graph, a.circuit.keep), nodes_in(b.circuit.graph, b.circuit.keep))
+    edges = int((a.circuit.keep & b.circuit.keep).sum()) / int((a.circuit.keep | b.circuit.keep).sum())
+    assert f"| {nodes:.3f} | {edges:.3f} |" in text
+    assert jaccard({1, 2}, {2, 3}) == pytest.approx(1 / 3) and jaccard(set(), set()) is None
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_compare_circuits_answers_a_bad_folder_in_one_line(run, tmp_path: Path, capsys) -> None:
+    from duality_bench.cli import main
+
+    _, good = run
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for name in ("circuit.json", "metrics.json"):
+        (bad / name).write_bytes((good / name).read_bytes())
+    data = json.loads((bad / "metrics.json").read_text())
+    data["cmd"] = [1]
+    (bad / "metrics.json").write_text(json.dumps(data))
+    assert main(["compare-circuits", str(good), str(bad), "--out", str(tmp_path / "cmp")]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and err[0].startswith("error: compare-circuits: ") and "cmd: expected a number" in err[0]
+    assert not (tmp_path / "cmp").exists()
+    assert main(["compare-circuits", str(good), "--out", str(tmp_path / "cmp")]) == 2
+    assert "name at least two circuit folders" in capsys.readouterr().err

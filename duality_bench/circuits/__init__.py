@@ -8,9 +8,10 @@ are public: `build_graph`, `cache_batch`, `score_edges`, `faithfulness_curve`, `
 
 Modules, each importing only those above it: `graph`, `decomposition` (a pass in which every
 node input reads its own residual copy), `scoring`, `faithfulness`, `files`, `result` (the
-config and result types), `metrics` (metrics.json), `figures`, `report`, `pipeline`. Of the rest
-of the package it imports `errors`, `provenance`, `results` (the typed reader), `data` (records, the
-item selection), `models` (loading, adapters) and `analysis` (prompt batches).
+config and result types), `metrics` (metrics.json), `figures`, `report`, `pipeline`, `comparison`
+(one report over several circuit folders). Of the rest of the package it imports `errors`,
+`provenance`, `results` (the typed reader), `data` (records, the item selection), `models`
+(loading, adapters) and `analysis` (prompt batches).
 """
 
 from __future__ import annotations

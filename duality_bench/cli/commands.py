@@ -258,6 +258,14 @@ def circuit(args: argparse.Namespace) -> int:
     return 0
 
 
+def compare_circuits(args: argparse.Namespace) -> int:
+    from duality_bench.circuits.comparison import compare_circuits
+
+    path = compare_circuits(args.folders, args.out, figures=not args.no_figures)
+    print(f"wrote {visible(str(path))}")
+    return 0
+
+
 def export(args: argparse.Namespace) -> int:
     from duality_bench.evaluation.harness import export_tasks, parse_configs
 

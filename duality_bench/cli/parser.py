@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_baselines(sub)
     _add_analyze(sub)
     _add_circuit(sub)
+    _add_compare_circuits(sub)
     _add_export(sub)
     return parser
 
@@ -180,6 +181,14 @@ def _add_circuit(sub: Any) -> None:
     p.add_argument("--dtype", default="float32", choices=("auto", "float32", "bfloat16", "float16"))
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     _command(p, commands.circuit)
+
+
+def _add_compare_circuits(sub: Any) -> None:
+    p = sub.add_parser("compare-circuits", help="one report over several circuit folders: CPR, CMD, overlaps, curves")
+    p.add_argument("folders", nargs="+", type=Path, help="circuit folders written by `duality-bench circuit`")
+    p.add_argument("--out", type=Path, required=True, help="folder for comparison.md and curves.png")
+    p.add_argument("--no-figures", action="store_true", help="skip curves.png")
+    _command(p, commands.compare_circuits)
 
 
 def _add_export(sub: Any) -> None:
