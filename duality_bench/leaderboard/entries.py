@@ -100,13 +100,8 @@ class Leaderboard:
     sections: dict[str, tuple[Entry, ...]] = field(default_factory=dict)  # config -> ranked entries
     headlines: dict[str, list[Stability]] = field(default_factory=dict)  # config -> the candidates compared
     headline_notes: dict[str, str] = field(default_factory=dict)  # config -> why its candidates were not compared
-    rank_cells: dict[str, list[str]] = field(default_factory=dict)  # config -> `ranks` of its section, made once
-
-    def section_ranks(self, config: str) -> list[str]:
-        """The rank cells of a section, as the build made them (the bootstrap is too slow to repeat per page)."""
-        if config not in self.rank_cells:
-            self.rank_cells[config] = ranks(self.sections[config])
-        return self.rank_cells[config]
+    # config -> `ranks` of its section, made once by the build (the bootstrap is too slow to repeat per page)
+    rank_cells: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def unranked(self) -> tuple[Entry, ...]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from duality_bench.display import visible
 from duality_bench.leaderboard.columns import BREAKDOWN_COLUMNS, params
-from duality_bench.leaderboard.entries import Entry, categories, ranks
+from duality_bench.leaderboard.entries import Entry, categories
 from duality_bench.leaderboard.headline import HEADLINE
 from duality_bench.leaderboard.plots import finite
 from duality_bench.results import Row
@@ -51,20 +51,14 @@ def slug(config: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in config.lower())
 
 
-def explore_data(
-    sections: dict[str, tuple[Entry, ...]], rank_cells: dict[str, list[str]] | None = None
-) -> dict[str, Any]:
+def explore_data(sections: dict[str, tuple[Entry, ...]], rank_cells: dict[str, list[str]]) -> dict[str, Any]:
     """Everything the views show, ready for JSON: the breakdown columns, then one object per config."""
     columns = [{"name": name, "title": text, "digits": digits} for name, _, text, digits in BREAKDOWN_COLUMNS]
-    rank_cells = rank_cells or {}
     return {
         "columns": columns,
         "headline": HEADLINE.name,
         "pair_rows": PAIR_ROWS,
-        "sections": [
-            _section_data(config, section, rank_cells.get(config) or ranks(section))
-            for config, section in sections.items()
-        ],
+        "sections": [_section_data(config, section, rank_cells[config]) for config, section in sections.items()],
     }
 
 

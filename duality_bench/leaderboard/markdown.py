@@ -48,7 +48,7 @@ def render_markdown(board: Leaderboard) -> str:
         head += [*(name for name, _, _ in METRIC_COLUMNS[1:]), "logit diff [95% CI]"]
         head += [*(f"{md(c)} acc." for c in cats), "scored / excluded", "results"]
         lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-        for r, e in zip(board.section_ranks(config), section, strict=True):
+        for r, e in zip(board.rank_cells[config], section, strict=True):
             m = e.metrics
             name = md(e.model_id) + (" (reference)" if e.reference else "")
             row = [r, name, md(e.result.model.revision or "–"), params(e.result.model.n_params), md(weights(e))]
@@ -100,7 +100,7 @@ def terminal_table(board: Leaderboard, limit: int = TERMINAL_ROWS) -> list[str]:
     lines, width = [], len(HEADLINE.name)
     for config, section in board.sections.items():
         lines += [f"{visible(config)}: {len(section)} ranked rows", f"  {'#':>7}  {HEADLINE.name}  model"]
-        for r, e in list(zip(board.section_ranks(config), section, strict=True))[:limit]:
+        for r, e in list(zip(board.rank_cells[config], section, strict=True))[:limit]:
             lines.append(f"  {r:>7}  {number(HEADLINE.value(e.metrics)):>{width}}  {visible(e.model_id)}")
         if len(section) > limit:
             lines.append(f"  ... {len(section) - limit} more in {board.markdown.name}")

@@ -162,7 +162,7 @@ def _section(board: Leaderboard, config: str, index: int, figures: dict[str, Any
         f'<h2 id="config-{slug_}">Dataset config <code>{shown(config)}</code> '
         f"<small>(sha256 {escape(board.current[config][:12])}{escape(items_note(section))})</small></h2>",
         '<div class="scroll">',
-        _table(section, board.section_ranks(config), slug_, index),
+        _table(section, board.rank_cells[config], slug_, index),
         "</div>",
         *([f'<p class="muted">{escape(note)}</p>'] if note else []),
         *section_views(slug_, index, len({p for e in section for p in e.result.breakdowns.get("pair", {})})),
