@@ -11,18 +11,12 @@ import torch
 from duality_bench.analysis.attribution import Attribution
 from duality_bench.analysis.patching import SITES
 from duality_bench.analysis.recovery import recovery_per_item
-from duality_bench.data.records import DIRECTIONS, PromptItem
-from duality_bench.data.selection import Selection
+from duality_bench.data.records import PromptItem
+from duality_bench.data.selection import PairFilters
 
 
 @dataclass(frozen=True)
-class AnalysisConfig:
-    pairs: tuple[str, ...] = ("left-right",)  # pair ids ("left-right"); empty: every pair of the dataset
-    dataset: str = "curated"  # the dataset config: curated, wordnet or all
-    dataset_dir: Path | None = None  # default: the packaged dataset
-    directions: tuple[str, ...] = DIRECTIONS
-    templates: tuple[str, ...] = ()  # template ids; empty: all
-    limit: int | None = None  # at most this many items (after the filters above)
+class AnalysisConfig(PairFilters):
     sites: tuple[str, ...] = SITES  # patching sites, see duality_bench.analysis.patching
     batch_size: int = 256  # patched prompts per forward pass (at most)
     items_per_batch: int = 32  # prompts traced together
@@ -33,10 +27,6 @@ class AnalysisConfig:
     example_template: str | None = "spatial.two_hands.v1"  # whose prompts the attention figure shows
     device: str = "auto"  # when `model` is a spec string
     dtype: str = "auto"
-
-    @property
-    def selection(self) -> Selection:
-        return Selection(self.dataset, self.dataset_dir, (), self.pairs, self.directions, self.templates, self.limit)
 
 
 @dataclass(frozen=True)

@@ -10,18 +10,12 @@ import numpy as np
 
 from duality_bench.circuits.faithfulness import FRACTIONS, Curve
 from duality_bench.circuits.graph import Graph
-from duality_bench.data.records import DIRECTIONS, PromptItem
-from duality_bench.data.selection import Selection
+from duality_bench.data.records import PromptItem
+from duality_bench.data.selection import PairFilters
 
 
 @dataclass(frozen=True)
-class CircuitConfig:
-    pairs: tuple[str, ...] = ("left-right",)  # pair ids; empty: every pair of the dataset
-    dataset: str = "curated"
-    dataset_dir: Path | None = None
-    directions: tuple[str, ...] = DIRECTIONS
-    templates: tuple[str, ...] = ()
-    limit: int | None = None  # at most this many items
+class CircuitConfig(PairFilters):
     method: str = "eap"  # eap, eap-ig or exact (one patched pass per edge: tiny models only)
     steps: int = 5  # EAP-IG interpolation steps
     fractions: tuple[float, ...] = FRACTIONS  # edge fractions in percent, each in (0, 100]
@@ -34,10 +28,6 @@ class CircuitConfig:
     draw_edges: int = 150  # the circuit drawing shows at most this many of its highest-scoring edges
     device: str = "auto"
     dtype: str = "auto"
-
-    @property
-    def selection(self) -> Selection:
-        return Selection(self.dataset, self.dataset_dir, (), self.pairs, self.directions, self.templates, self.limit)
 
 
 @dataclass(frozen=True)

@@ -68,3 +68,19 @@ def _by_pair(pool: list[PromptItem], selection: Selection) -> list[PromptItem]:
             raise DualityBenchError(f"no pair {pair!r} in the {selection.config!r} dataset{hint}")
     order = {p: n for n, p in enumerate(selection.pairs)}
     return sorted((i for i in pool if i.pair_id in order), key=lambda i: order[i.pair_id])
+
+
+@dataclass(frozen=True)
+class PairFilters:
+    """The item fields `analyze` and `find_circuit` share (their configs extend it): which prompt pairs."""
+
+    pairs: tuple[str, ...] = ("left-right",)  # pair ids ("left-right"); empty: every pair of the dataset
+    dataset: str = "curated"  # the dataset config: curated, wordnet or all
+    dataset_dir: Path | None = None  # default: the packaged dataset
+    directions: tuple[str, ...] = DIRECTIONS
+    templates: tuple[str, ...] = ()  # template ids; empty: all
+    limit: int | None = None  # at most this many items (after the filters above)
+
+    @property
+    def selection(self) -> Selection:
+        return Selection(self.dataset, self.dataset_dir, (), self.pairs, self.directions, self.templates, self.limit)
