@@ -70,6 +70,9 @@ def test_a_bad_metrics_file_is_one_line(run, tmp_path: Path, change, message) ->
     path.write_text('{"format": 1, "model": ')
     with pytest.raises(MetricsError, match="not valid JSON"):
         read_metrics(path)
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(MetricsError, match="JSON nested too deeply to be a circuit metrics file"):
+        read_metrics(path)
 
 
 def test_compare_circuits_reports_every_run_and_the_overlap(run, tiny_gpt2_dir: Path, tmp_path: Path, capsys) -> None:

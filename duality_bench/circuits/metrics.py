@@ -21,6 +21,7 @@ from duality_bench.circuits.result import CircuitResult
 from duality_bench.errors import DualityBenchError
 from duality_bench.provenance import git_hash, package_version
 from duality_bench.results import ResultsError, atomic_write, parse
+from duality_bench.results.files import read_json
 
 FORMAT = 1
 TOP = 20  # edges and nodes listed, by |score|
@@ -117,14 +118,12 @@ def write_metrics(path: Path, metrics: CircuitMetrics) -> Path:
 
 
 def read_metrics(path: str | Path) -> CircuitMetrics:
-    """A metrics.json as typed records; a missing, cut or malformed file is one `MetricsError` line."""
+    """A metrics.json as typed records; a missing, cut, too deep or malformed file is one `MetricsError` line."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise MetricsError(f"{path}: cannot read the circuit metrics ({e.strerror})") from None
-    except (UnicodeDecodeError, ValueError) as e:
-        raise MetricsError(f"{path}: not a circuit metrics file (not valid JSON: {e})") from None
+        data = read_json(path, "circuit metrics file")
+    except ResultsError as e:
+        raise MetricsError(str(e)) from None
     if isinstance(data, dict) and data.get("format") != FORMAT:
         raise MetricsError(f"{path}: not a circuit metrics file (format {data.get('format')!r}, expected {FORMAT})")
     try:

@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from duality_bench.results.schema import ResultsError, RunResult
 
@@ -32,20 +33,26 @@ def save_result(result: RunResult, path: str | Path) -> Path:
 def load_result(path: str | Path) -> RunResult:
     """Read and validate a results JSON (without item scores); a bad file is a one-line error."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ResultsError(f"{path}: cannot read results file ({e.strerror})") from None
-    except UnicodeDecodeError:
-        raise ResultsError(f"{path}: not UTF-8 text; is it a results file?") from None
-    except json.JSONDecodeError as e:
-        raise ResultsError(f"{path}: not valid JSON (line {e.lineno}: {e.msg}); is the file truncated?") from None
-    except RecursionError:
-        raise ResultsError(f"{path}: JSON nested too deeply to be a results file") from None
+    data = read_json(path, "results file")
     try:
         return RunResult.from_json(data)
     except ResultsError as e:
         raise ResultsError(f"{path}: {e}") from None
+
+
+def read_json(path: Path, what: str) -> Any:
+    """The parsed JSON of the file at `path` (a `what`, for the messages); unreadable, not UTF-8,
+    cut or nested past Python's recursion limit, it is one `ResultsError` line."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ResultsError(f"{path}: cannot read {what} ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise ResultsError(f"{path}: not UTF-8 text; is it a {what}?") from None
+    except json.JSONDecodeError as e:
+        raise ResultsError(f"{path}: not valid JSON (line {e.lineno}: {e.msg}); is the file truncated?") from None
+    except RecursionError:
+        raise ResultsError(f"{path}: JSON nested too deeply to be a {what}") from None
 
 
 def unwritable_ancestor(folder: Path) -> Path | None:
