@@ -41,13 +41,15 @@ def tiny_gpt2_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
     return _save(GPT2LMHeadModel(config), gpt2_tokenizer, tmp_path_factory.mktemp("tiny-gpt2"))
 
 
-def _tiny_llama(tokenizer, max_positions: int):
-    """A 2-layer Llama (rotary positions, grouped-query attention) with random weights from seed 0."""
+def _tiny_rotary(tokenizer, max_positions: int, arch: str = "llama", **extra):
+    """A 2-layer rotary model (grouped-query attention: 4 query heads, 2 key/value heads) of the
+    Llama family, `arch` llama or qwen2, with random weights from seed 0."""
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
 
+    config_cls, model_cls = {"llama": (LlamaConfig, LlamaForCausalLM), "qwen2": (Qwen2Config, Qwen2ForCausalLM)}[arch]
     torch.manual_seed(0)
-    config = LlamaConfig(
+    config = config_cls(
         hidden_size=32,
         intermediate_size=64,
         num_hidden_layers=2,
@@ -57,30 +59,15 @@ def _tiny_llama(tokenizer, max_positions: int):
         max_position_embeddings=max_positions,
         eos_token_id=tokenizer.eos_token_id,
         bos_token_id=tokenizer.bos_token_id,
+        **extra,
     )
-    return LlamaForCausalLM(config)
+    return model_cls(config)
 
 
 @pytest.fixture(scope="session")
 def tiny_qwen2_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
     """A 2-layer Qwen2 (biases on q, k and v; grouped-query attention; untied unembedding), seed 0."""
-    import torch
-    from transformers import Qwen2Config, Qwen2ForCausalLM
-
-    torch.manual_seed(0)
-    config = Qwen2Config(
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        vocab_size=len(gpt2_tokenizer),
-        max_position_embeddings=64,
-        tie_word_embeddings=False,
-        eos_token_id=gpt2_tokenizer.eos_token_id,
-        bos_token_id=gpt2_tokenizer.bos_token_id,
-    )
-    model = Qwen2ForCausalLM(config)
+    model = _tiny_rotary(gpt2_tokenizer, 64, "qwen2", tie_word_embeddings=False)
     assert model.model.layers[0].self_attn.q_proj.bias is not None
     return _save(model, gpt2_tokenizer, tmp_path_factory.mktemp("tiny-qwen2"))
 
@@ -88,7 +75,7 @@ def tiny_qwen2_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
 @pytest.fixture(scope="session")
 def tiny_llama_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
     """A 2-layer Llama (rotary positions) with random weights and GPT-2's tokenizer."""
-    return _save(_tiny_llama(gpt2_tokenizer, 64), gpt2_tokenizer, tmp_path_factory.mktemp("tiny-llama"))
+    return _save(_tiny_rotary(gpt2_tokenizer, 64), gpt2_tokenizer, tmp_path_factory.mktemp("tiny-llama"))
 
 
 @pytest.fixture(scope="session")
@@ -108,4 +95,4 @@ def small_vocab_llama_dir(tmp_path_factory) -> Path:
     )
     bpe.train_from_iterator(texts, trainer)
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<eos>")
-    return _save(_tiny_llama(tokenizer, 128), tokenizer, tmp_path_factory.mktemp("small-vocab-llama"))
+    return _save(_tiny_rotary(tokenizer, 128), tokenizer, tmp_path_factory.mktemp("small-vocab-llama"))
