@@ -73,6 +73,37 @@ def tiny_qwen2_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_gemma3_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
+    """A 2-layer Gemma 3: a sliding-window layer (window 3, its own rotary base) then a global one,
+    q/k norms, normalised attention and MLP outputs, head_dim 16 != hidden / heads; seed 0."""
+    import torch
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    torch.manual_seed(0)
+    config = Gemma3TextConfig(
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=16,
+        query_pre_attn_scalar=12,
+        sliding_window=3,
+        layer_types=["sliding_attention", "full_attention"],
+        rope_parameters={
+            "sliding_attention": {"rope_type": "default", "rope_theta": 10_000.0},
+            "full_attention": {"rope_type": "default", "rope_theta": 100.0},
+        },
+        vocab_size=len(gpt2_tokenizer),
+        max_position_embeddings=64,
+        eos_token_id=gpt2_tokenizer.eos_token_id,
+        bos_token_id=gpt2_tokenizer.bos_token_id,
+        pad_token_id=gpt2_tokenizer.eos_token_id,
+    )
+    return _save(Gemma3ForCausalLM(config), gpt2_tokenizer, tmp_path_factory.mktemp("tiny-gemma3"))
+
+
+@pytest.fixture(scope="session")
 def tiny_llama_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
     """A 2-layer Llama (rotary positions) with random weights and GPT-2's tokenizer."""
     return _save(_tiny_rotary(gpt2_tokenizer, 64), gpt2_tokenizer, tmp_path_factory.mktemp("tiny-llama"))

@@ -114,3 +114,41 @@ def test_compare_circuits_answers_a_bad_folder_in_one_line(run, tmp_path: Path, 
     assert not (tmp_path / "cmp").exists()
     assert main(["compare-circuits", str(good), "--out", str(tmp_path / "cmp")]) == 2
     assert "name at least two circuit folders" in capsys.readouterr().err
+
+
+def test_circuit_over_two_models_and_two_pair_sets_writes_four_runs_and_resumes(
+    tiny_gpt2_dir: Path, tiny_gemma3_dir: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    import duality_bench.circuits.sweep as sweep
+    from duality_bench.cli import main
+
+    args = ["circuit", str(tiny_gpt2_dir), str(tiny_gemma3_dir), "--pair-ids", "left-right"]
+    args += ["--pair-ids", "two=up-down,me-you", "--limit", "4", "--fractions", "1,10,100", "--no-figures"]
+    assert main([*args, "--out", str(tmp_path)]) == 0
+    runs = sorted(p.parent.relative_to(tmp_path).as_posix() for p in tmp_path.glob("*/*/metrics.json"))
+    gpt2, gemma = tiny_gpt2_dir.name, tiny_gemma3_dir.name
+    assert runs == sorted(f"{m}/{s}-eap" for m in (gpt2, gemma) for s in ("left-right", "two"))
+    assert read_metrics(tmp_path / gemma / "two-eap" / "metrics.json").pairs == ("up-down", "me-you")
+    assert read_metrics(tmp_path / gemma / "two-eap" / "metrics.json").architecture == "Gemma3ForCausalLM"
+    text = (tmp_path / "comparison.md").read_text()
+    assert text.count("| ") > 4 and "left-right" in text and "up-down+me-you" in text
+    assert "compared in" in capsys.readouterr().out
+
+    def fail(*a, **k):
+        raise AssertionError("a finished run was recomputed")
+
+    monkeypatch.setattr(sweep, "find_circuit", fail)
+    assert main([*args, "--out", str(tmp_path)]) == 0  # every run is kept
+    capsys.readouterr()
+    (tmp_path / gpt2 / "two-eap" / "metrics.json").unlink()  # an interrupted run is run again
+    assert main([*args, "--out", str(tmp_path)]) != 0
+    assert "a finished run was recomputed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("spec", "message"), [("name=", "names no pair"), ("a/b=left-right", "not a folder name")])
+def test_a_bad_pair_set_is_one_line(tiny_gpt2_dir: Path, tmp_path: Path, capsys, spec: str, message: str) -> None:
+    from duality_bench.cli import main
+
+    assert main(["circuit", str(tiny_gpt2_dir), "--pair-ids", spec, "--out", str(tmp_path)]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and message in err[0], err

@@ -1,11 +1,14 @@
-"""Edge-level circuits on tiny random models (the conftest's 2-layer GPT-2, grouped-query Llama and Qwen2).
+"""Edge-level circuits on tiny random models (the conftest's 2-layer GPT-2, grouped-query Llama,
+Qwen2 and Gemma 3).
 
 The edge scores and patched circuits are checked against a plain reference written here: the
 Hugging Face model's own forward pass with module hooks that record each node's output and add
 a correction to one node input at a time (per head and q/k/v, by recomputing that head's slice
 of the projection), with autograd for the gradients. For grouped-query attention the reference
 runs an ungrouped copy of the model (k and v projections repeated per query head), which is
-what "an edge into query head h's keys" means.
+what "an edge into query head h's keys" means. For Gemma 3 a head's output is its share of the
+normalised attention output, `(z_h W_O,h) * (1 + w) / rms(attention output)`, read from the
+model's own norm input; the MLP node's output is the model's post-MLP norm output.
 """
 
 from __future__ import annotations
@@ -63,9 +66,9 @@ def _load(folder: Path):
     return model, AutoTokenizer.from_pretrained(folder)
 
 
-@pytest.fixture(scope="module", params=("gpt2", "llama", "qwen2"))
-def setup(request, tiny_gpt2_dir, tiny_llama_dir, tiny_qwen2_dir, items):
-    folders = {"gpt2": tiny_gpt2_dir, "llama": tiny_llama_dir, "qwen2": tiny_qwen2_dir}
+@pytest.fixture(scope="module", params=("gpt2", "llama", "qwen2", "gemma3"))
+def setup(request, tiny_gpt2_dir, tiny_llama_dir, tiny_qwen2_dir, tiny_gemma3_dir, items):
+    folders = {"gpt2": tiny_gpt2_dir, "llama": tiny_llama_dir, "qwen2": tiny_qwen2_dir, "gemma3": tiny_gemma3_dir}
     model, tok = _load(folders[request.param])
     adapter = adapt(model)
     graph = build_graph(adapter.n_layers, adapter.n_heads)
@@ -80,11 +83,12 @@ class Reference:
 
     def __init__(self, model) -> None:
         self.gpt2 = type(model).__name__ == "GPT2LMHeadModel"
+        self.gemma = type(model).__name__ == "Gemma3ForCausalLM"
         self.model = model if self.gpt2 else _ungrouped(model)
         cfg = self.model.config
         self.h = cfg.n_head if self.gpt2 else cfg.num_attention_heads
         self.layers = self.model.transformer.h if self.gpt2 else self.model.model.layers
-        self.dh = (cfg.n_embd if self.gpt2 else cfg.hidden_size) // self.h
+        self.dh = cfg.n_embd // self.h if self.gpt2 else _head_dim(cfg)
 
     def run(self, ids: torch.Tensor, edit, target: int, distractor: int) -> tuple[torch.Tensor, dict]:
         outs: dict[str, torch.Tensor] = {}
@@ -132,12 +136,19 @@ class Reference:
             for head in range(h):
                 outs[f"a{layer}.h{head}"] = z[..., head, :] @ w[head]
 
+        def normed_heads(m, a):  # Gemma 3: each head's share of the normalised attention output
+            scale = (1 + m.weight) * torch.rsqrt(a[0].pow(2).mean(-1, keepdim=True) + m.eps)
+            for head in range(h):
+                outs[f"a{layer}.h{head}"] = outs[f"a{layer}.h{head}"] * scale
+
         def record_mlp(m, a, out):
             outs[f"m{layer}"] = out
 
         attn = block.attn if self.gpt2 else block.self_attn
         norm = block.ln_1 if self.gpt2 else block.input_layernorm
         norm2 = block.ln_2 if self.gpt2 else block.post_attention_layernorm
+        norm2 = block.pre_feedforward_layernorm if self.gemma else norm2
+        mlp_out = block.post_feedforward_layernorm if self.gemma else block.mlp
         d = h * dh
         if self.gpt2:
             projs = [(attn.c_attn, [("q", 0), ("k", d), ("v", 2 * d)])]
@@ -148,12 +159,17 @@ class Reference:
             *(p.register_forward_hook(qkv(kinds)) for p, kinds in projs),
             (attn.c_proj if self.gpt2 else attn.o_proj).register_forward_pre_hook(heads),
             norm2.register_forward_pre_hook(lambda m, a: _added(a, edit(f"m{layer}", outs))),
-            block.mlp.register_forward_hook(record_mlp),
+            mlp_out.register_forward_hook(record_mlp),
+            *([block.post_attention_layernorm.register_forward_pre_hook(normed_heads)] if self.gemma else []),
         ]
 
 
 def _added(args: tuple, extra):
     return None if extra is None else (args[0] + extra, *args[1:])
+
+
+def _head_dim(cfg) -> int:
+    return getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
 
 
 def _ungrouped(model):
@@ -163,7 +179,7 @@ def _ungrouped(model):
     cfg.num_key_value_heads = cfg.num_attention_heads
     out = type(model)(cfg).eval()
     state = model.state_dict()
-    dh = cfg.hidden_size // cfg.num_attention_heads
+    dh = _head_dim(cfg)
     for key, value in list(state.items()):
         if ".k_proj." in key or ".v_proj." in key:
             state[key] = value.view(-1, dh, *value.shape[1:]).repeat_interleave(rep, 0).flatten(0, 1)
@@ -214,6 +230,26 @@ def test_gpt2_small_graph_has_mibs_edge_count():
     names = graph.edge_names()
     assert {"input->a0.h0<q>", "a0.h1->a2.h3<k>", "a3.h2->m3", "input->m0", "m11->logits"} <= set(names)
     assert "a3.h2->a3.h1<q>" not in names and "m3->a3.h0<v>" not in names and "m3->m3" not in names
+
+
+def _mib_edge_count(n_layers: int, n_heads: int) -> int:
+    """Edges as MIB's graph code (EAP-IG `Graph.from_model`, sequential attention and MLP) adds
+    them: every node on the residual stream feeds each head's q, k and v, then each MLP, then the
+    logits; `n_heads` is the config's query heads (TransformerLens' `n_heads`)."""
+    stream, edges = 1, 0  # the input node
+    for _ in range(n_layers):
+        edges += stream * n_heads * 3
+        stream += n_heads
+        edges += stream
+        stream += 1
+    return edges + stream
+
+
+def test_qwen25_and_gemma3_graphs_have_mibs_edge_counts():
+    assert _mib_edge_count(12, 12) == build_graph(12, 12).n_edges == 32491  # GPT-2 small, MIB's figure
+    assert _mib_edge_count(24, 14) == build_graph(24, 14).n_edges == 179749  # Qwen2.5-0.5B: 24 x 14 (2 KV heads)
+    assert _mib_edge_count(28, 12) == build_graph(28, 12).n_edges == 183555  # Qwen2.5-1.5B: 28 x 12 (2 KV heads)
+    assert _mib_edge_count(18, 4) == build_graph(18, 4).n_edges == 10342  # Gemma 3 270M: 18 x 4 (1 KV head)
 
 
 def test_graph_pass_reproduces_the_models_logit_difference(setup):
@@ -410,3 +446,11 @@ def test_greedy_circuits_reach_the_logits_and_grow_to_the_whole_graph():
     best_into_logits = max((e for e in range(graph.n_edges) if vs[e] == graph.logits_down), key=lambda e: scores[e])
     assert np.nonzero(greedy_edges(graph, scores, 1, absolute=False))[0].tolist() == [best_into_logits]
     assert greedy_edges(graph, scores, graph.n_edges, absolute=True).all()
+
+
+def test_analyze_refuses_gemma3_in_one_line(tiny_gemma3_dir, tmp_path, capsys):
+    from duality_bench.cli import main
+
+    assert main(["analyze", str(tiny_gemma3_dir), "--limit", "2", "--out", str(tmp_path / "a")]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(err) == 1 and "analyze does not support Gemma3ForCausalLM" in err[0] and "circuit" in err[0], err

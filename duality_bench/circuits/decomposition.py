@@ -12,7 +12,9 @@ Hugging Face model.
 
 Heads are computed per head from their own inputs (q, k, v projections sliced per head; for
 grouped-query attention each query head gets its own copy of its KV head's keys and values).
-With no corrections the logits equal the model's own (the tests check this).
+With no corrections the logits equal the model's own (the tests check this). Where the attention
+output is normalised before the residual (Gemma 3), a head's output is its share of the normalised
+sum, the scale taken from the pass itself (`Adapter.post_attn`).
 """
 
 from __future__ import annotations
@@ -84,13 +86,19 @@ def heads_forward(
         _project(normed[h : 2 * h], w.wk, w.bk),
         _project(normed[2 * h :], w.wv, w.bv),
     )
+    q, k = adapter.qk_norm(layer, q, k)
     if rope is not None:
         q, k = apply_rotary_pos_emb(q, k, *rope)
     scores = torch.matmul(q, k.transpose(-1, -2)) * adapter.scaling(layer)
+    window = adapter.window(layer)
+    if window is not None:  # a local layer: keys less than `window` positions back
+        n = allowed.shape[-1]
+        back = torch.arange(n, device=allowed.device)[:, None] - torch.arange(n, device=allowed.device)[None, :]
+        allowed = allowed & (back < window)[None]
     scores = scores.masked_fill(~allowed[:, None], torch.finfo(scores.dtype).min)
     pattern = scores.softmax(dim=-1, dtype=torch.float32).to(q.dtype)
     z = torch.matmul(pattern, v)  # [item, head, pos, d_head]
-    return torch.einsum("bhpe,hed->hbpd", z, w.wo)
+    return adapter.post_attn(layer, torch.einsum("bhpe,hed->hbpd", z, w.wo))
 
 
 def final_ld(adapter: Adapter, x: torch.Tensor, target: torch.Tensor, distractor: torch.Tensor) -> torch.Tensor:
@@ -159,7 +167,6 @@ def run_graph(
     keeps every upstream output, `grads` every downstream input's gradient of sum(ld)."""
     adapter.check_length(ids.shape[1])
     position_ids = (mask.cumsum(-1) - 1).clamp(min=0)
-    rope = adapter.rope(position_ids)
     n = ids.shape[1]
     causal = torch.ones(n, n, dtype=torch.bool, device=ids.device).tril()
     allowed = causal[None] & mask[:, None, :].bool()  # [item, query, key]
@@ -171,7 +178,7 @@ def run_graph(
         for layer in range(adapter.n_layers):
             w = head_weights(adapter, layer)
             x = reader.read(resid, graph.down_slice(layer), graph.up_index(layer, 0))
-            heads = heads_forward(adapter, layer, x, w, rope, allowed)
+            heads = heads_forward(adapter, layer, x, w, adapter.rope(position_ids, layer), allowed)
             _wrote(reader, outs, graph.up_index(layer, 0), heads)
             resid = resid + heads.sum(0) + (0 if w.bo is None else w.bo)
             mlp_in = graph.mlp_down(layer)

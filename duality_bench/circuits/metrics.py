@@ -74,6 +74,7 @@ class CircuitMetrics:
     package_version: str
     git_hash: str | None
     date: str
+    limit: int | None = None  # the run's item limit (--limit), None: every item of its pairs
 
 
 def circuit_metrics(result: CircuitResult) -> CircuitMetrics:
@@ -109,6 +110,7 @@ def circuit_metrics(result: CircuitResult) -> CircuitMetrics:
         package_version=package_version(),
         git_hash=git_hash(),
         date=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        limit=cfg.get("limit"),
     )
 
 

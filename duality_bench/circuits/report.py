@@ -34,7 +34,6 @@ def write_outputs(result: CircuitResult, config: CircuitConfig) -> dict[str, Pat
     paths = {
         "json": write_mib_json(out / "circuit.json", result.graph, result.scores, result.keep, result.model_cfg),
         "scores": write_scores(out / "scores.npy", result.scores),
-        "metrics": write_metrics(out / "metrics.json", circuit_metrics(result)),
     }
     text = markdown(result)
     if config.figures:
@@ -43,6 +42,7 @@ def write_outputs(result: CircuitResult, config: CircuitConfig) -> dict[str, Pat
         text += "\n## Figures\n\n![faithfulness](curve.png)\n\n![circuit](circuit.png)\n"
     paths["report"] = out / "report.md"
     paths["report"].write_text(text)
+    paths["metrics"] = write_metrics(out / "metrics.json", circuit_metrics(result))  # last: marks the run complete
     return paths
 
 

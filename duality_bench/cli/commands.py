@@ -229,30 +229,35 @@ def analyze(args: argparse.Namespace) -> int:
 
 
 def circuit(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from duality_bench.circuits import CircuitConfig, find_circuit
+    from duality_bench.circuits.sweep import parse_pair_set, sweep_circuits
     from duality_bench.errors import DualityBenchError
 
     try:
         fractions = tuple(float(x) for x in args.fractions.split(",") if x.strip())
     except ValueError:
         raise DualityBenchError(f"--fractions takes percents such as 0.1,1,10,100, got {args.fractions!r}") from None
-    name = args.model.rstrip("/").replace("\\", "/").split("/")[-1]
-    pairs = () if args.pair_ids == "all" else tuple(x.strip() for x in args.pair_ids.split(",") if x.strip())
-    out = args.out or Path("results") / "circuits" / name
+    pair_sets = [parse_pair_set(s) for s in args.pair_ids or ["left-right"]]
     config = CircuitConfig(
-        pairs=pairs,
         method=args.method,
         steps=args.steps,
         fractions=fractions,
         limit=args.limit,
         exact_nodes=args.exact_nodes,
         greedy=args.greedy,
-        out=out,
         figures=not args.no_figures,
         device=args.device,
         dtype=args.dtype,
     )
-    result = find_circuit(args.model, config)
+    if len(args.model) > 1 or len(pair_sets) > 1:
+        folders, report = sweep_circuits(args.model, pair_sets, config, args.out or Path("results") / "circuits")
+        print(f"{len(folders)} circuit folders; compared in {visible(str(report))}")
+        return 0
+    name = args.model[0].rstrip("/").replace("\\", "/").split("/")[-1]
+    out = args.out or Path("results") / "circuits" / name
+    result = find_circuit(args.model[0], replace(config, pairs=pair_sets[0].pairs, out=out))
     print(f"{len(result.items)} prompt pairs, {result.graph.n_edges} edges: CPR {result.cpr:.4f}, CMD {result.cmd:.4f}")
     print(f"wrote {visible(str(out))}/")
     return 0

@@ -168,15 +168,28 @@ def _add_analyze(sub: Any) -> None:
 
 def _add_circuit(sub: Any) -> None:
     p = sub.add_parser("circuit", help="edge-level circuit discovery (EAP, EAP-IG, exact) with faithfulness (CPR, CMD)")
-    p.add_argument("model", help="hub id (gpt2), local folder, or an offline model: smollm2-135m")
-    _pair_ids(p)
+    p.add_argument(
+        "model", nargs="+", help="hub id (gpt2), local folder, or an offline model (smollm2-135m); several: a sweep"
+    )
+    p.add_argument(
+        "--pair-ids",
+        action="append",
+        help="comma-separated pair ids, 'all', or NAME=ids; repeat for several pair sets, each its own run "
+        "(default: left-right)",
+    )
+    _old(p, "--pairs", "--pair-ids", dest="pair_ids", append=True)
     p.add_argument("--method", default="eap", help="eap, eap-ig, or exact (one pass per edge: tiny models)")
     p.add_argument("--steps", type=int, default=5, help="EAP-IG interpolation steps (default: 5)")
     p.add_argument("--fractions", default="0.1,0.2,0.5,1,2,5,10,20,50,100", help="edge percents, each in (0, 100]")
     p.add_argument("--limit", type=int, help="only the first N items")
     p.add_argument("--exact-nodes", action="store_true", help="also patch each node; Spearman vs node scores")
     p.add_argument("--greedy", action="store_true", help="grow circuits back from the logits (MIB's greedy variant)")
-    p.add_argument("--out", type=Path, help="output folder (default: results/circuits/<model>)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="output folder (default: results/circuits/<model>; for several runs results/circuits, with "
+        "<model>/<set>-<method> per run and comparison.md)",
+    )
     p.add_argument("--no-figures", action="store_true", help="skip curve.png and circuit.png")
     p.add_argument("--dtype", default="float32", choices=("auto", "float32", "bfloat16", "float16"))
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
@@ -215,20 +228,25 @@ def _pair_ids(p: argparse.ArgumentParser) -> None:
 class _OldSpelling(argparse.Action):
     """A flag's old spelling: does what the new one does and notes the rename for `_command` to warn of."""
 
-    def __init__(self, option_strings: list[str], dest: str, new: str, sets: dict[str, Any], **kw: Any) -> None:
+    def __init__(
+        self, option_strings: list[str], dest: str, new: str, sets: dict[str, Any], append: bool, **kw: Any
+    ) -> None:
         super().__init__(option_strings, dest, help=argparse.SUPPRESS, **kw)
-        self.new, self.sets = new, sets
+        self.new, self.sets, self.append = new, sets, append
 
     def __call__(self, parser: Any, namespace: argparse.Namespace, values: Any, option_string: Any = None) -> None:
-        setattr(namespace, self.dest, values)
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest) or []), values] if self.append else values)
         for name, value in self.sets.items():
             setattr(namespace, name, value)
         namespace.renamed = {**getattr(namespace, "renamed", {}), option_string: self.new}
 
 
-def _old(p: argparse.ArgumentParser, old: str, new: str, dest: str, type: Any = None, **sets: Any) -> None:
-    """Accept `old` for one more release; `sets` are further attributes it sets (eval's file or folder)."""
-    p.add_argument(old, action=_OldSpelling, dest=dest, new=new, sets=sets, type=type)
+def _old(
+    p: argparse.ArgumentParser, old: str, new: str, dest: str, type: Any = None, append: bool = False, **sets: Any
+) -> None:
+    """Accept `old` for one more release; `sets` are further attributes it sets (eval's file or folder);
+    `append` where the new flag may be repeated."""
+    p.add_argument(old, action=_OldSpelling, dest=dest, new=new, sets=sets, type=type, append=append)
     p.set_defaults(**dict.fromkeys(sets))
 
 

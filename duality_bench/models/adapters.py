@@ -6,9 +6,11 @@ be cached, decomposed per head, and restarted at any layer. It reuses the model'
 (norms, projections, MLPs, rotary tables) and only writes out the attention arithmetic, so its
 logits equal the model's own (the tests check this for every supported architecture).
 
-Supported: GPT-2 (`GPT2LMHeadModel`, learned absolute positions, LayerNorm) and the Llama family
+Supported: GPT-2 (`GPT2LMHeadModel`, learned absolute positions, LayerNorm), the Llama family
 (`LlamaForCausalLM`, `MistralForCausalLM`, `Qwen2ForCausalLM`: rotary positions, RMSNorm,
-grouped-query attention).
+grouped-query attention) and Gemma 3 (`Gemma3ForCausalLM`: also q/k norms, local sliding-window
+layers with their own rotary tables between global ones, and norms on the attention and MLP
+outputs before they join the residual stream).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class Adapter:
     d_head: int
     d_model: int
     centers: bool  # True for LayerNorm (subtracts the mean), False for RMSNorm
+    normed_attn_out: bool = False  # the attention output is normalised before the residual (Gemma 3)
 
     def __init__(self, model: Any) -> None:
         self.model = model
@@ -45,7 +48,12 @@ class Adapter:
         """Residual stream before layer 0: [batch, pos, d_model]."""
         raise NotImplementedError
 
-    def rope(self, position_ids: torch.Tensor) -> Rope:
+    def rope(self, position_ids: torch.Tensor, layer: int = 0) -> Rope:
+        """Rotary tables of `layer` (the same for every layer unless local and global layers differ)."""
+        return None
+
+    def window(self, layer: int) -> int | None:
+        """How many positions back (the query's own included) a query of `layer` sees; None: all."""
         return None
 
     # --- one layer ---
@@ -58,6 +66,15 @@ class Adapter:
 
     def scaling(self, layer: int) -> float:
         raise NotImplementedError
+
+    def qk_norm(self, layer: int, q: torch.Tensor, k: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-head norms of queries and keys [..., d_head], before rotary positions; none by default."""
+        return q, k
+
+    def post_attn(self, layer: int, heads: torch.Tensor) -> torch.Tensor:
+        """Per-head contributions to the residual [head, ..., d_model] from the heads' outputs through
+        W_O; unchanged unless the attention output is normalised (see `Gemma3Adapter.post_attn`)."""
+        return heads
 
     def attn_out(self, layer: int, z: torch.Tensor) -> torch.Tensor:
         """Attention output from z [batch, pos, head, d_head]: [batch, pos, d_model], bias included."""
@@ -170,12 +187,12 @@ class LlamaAdapter(Adapter):
         layer_types = getattr(cfg, "layer_types", None)
         if layer_types is not None and "sliding_attention" not in layer_types:
             window = None
-        self.window = window
+        self.length_limit = window  # the sliding window, not computed here: prompts must fit in it
 
     def embed(self, input_ids: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
         return self.body.embed_tokens(input_ids)
 
-    def rope(self, position_ids: torch.Tensor) -> Rope:
+    def rope(self, position_ids: torch.Tensor, layer: int = 0) -> Rope:
         probe = torch.empty(0, dtype=self.param.dtype, device=self.param.device)
         return self.body.rotary_emb(probe, position_ids)
 
@@ -190,6 +207,7 @@ class LlamaAdapter(Adapter):
         q = attn.q_proj(x).view(shape).transpose(1, 2)
         k = attn.k_proj(x).view(shape).transpose(1, 2)
         v = attn.v_proj(x).view(shape).transpose(1, 2)
+        q, k = self.qk_norm(layer, q, k)
         cos, sin = rope  # type: ignore[misc]
         q, k = apply_rotary_pos_emb(q, k, cos, sin)
         return q, k, v
@@ -219,10 +237,64 @@ class LlamaAdapter(Adapter):
         return norm.weight, None, float(getattr(norm, "variance_epsilon", getattr(norm, "eps", 1e-6)))
 
     def check_length(self, n_positions: int) -> None:
-        if self.window is not None and n_positions > self.window:
+        if self.length_limit is not None and n_positions > self.length_limit:
             raise UnsupportedModelError(
-                f"prompts of {n_positions} tokens exceed the model's sliding window of {self.window}"
+                f"prompts of {n_positions} tokens exceed the model's sliding window of {self.length_limit}"
             )
+
+
+class Gemma3Adapter(LlamaAdapter):
+    """Gemma 3: embeddings scaled by sqrt(d_model) (inside `embed_tokens`), RMSNorms of weight 1 + w,
+    q/k norms, sliding-window layers with their own rotary base, and norms after attention and MLP.
+
+    The attention output is normalised before it joins the residual stream:
+    `post_attention_layernorm(sum_h o_h)`, not linear in the heads. Each head's contribution is
+    `o_h * (1 + w) / rms(sum_h' o_h')`, the scale taken from the pass being computed (as direct
+    logit attribution takes the final norm's). The contributions sum to the model's attention
+    output exactly, in every pass, patched or not; what the split approximates is a head's own
+    effect: changing one head's output rescales every head of its layer.
+    """
+
+    normed_attn_out = True
+
+    def __init__(self, model: Any) -> None:
+        super().__init__(model)
+        cfg = model.config
+        for name in ("attn_logit_softcapping", "final_logit_softcapping"):
+            if getattr(cfg, name, None) is not None:
+                raise UnsupportedModelError(f"{name} is set ({getattr(cfg, name)}); Gemma 3 without soft-capping only")
+        if getattr(cfg, "attention_bias", False):
+            raise UnsupportedModelError("attention biases inside the normalised attention output are not supported")
+        self.layer_types = list(cfg.layer_types)
+        self.sliding = cfg.sliding_window
+        self.length_limit = None  # the window is applied per layer (`window`), so prompts may be longer
+
+    def rope(self, position_ids: torch.Tensor, layer: int = 0) -> Rope:
+        probe = torch.empty(0, dtype=self.param.dtype, device=self.param.device)
+        return self.body.rotary_emb(probe, position_ids, self.layer_types[layer])
+
+    def window(self, layer: int) -> int | None:
+        return self.sliding if self.layer_types[layer] == "sliding_attention" else None
+
+    def qk_norm(self, layer: int, q: torch.Tensor, k: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        attn = self.body.layers[layer].self_attn
+        return attn.q_norm(q), attn.k_norm(k)
+
+    def post_attn(self, layer: int, heads: torch.Tensor) -> torch.Tensor:
+        norm = self.body.layers[layer].post_attention_layernorm
+        total = heads.float().sum(0)
+        scale = (1.0 + norm.weight.float()) * torch.rsqrt(total.pow(2).mean(-1, keepdim=True) + norm.eps)
+        return (heads.float() * scale).to(heads.dtype)
+
+    def attn_out(self, layer: int, z: torch.Tensor) -> torch.Tensor:
+        return self.body.layers[layer].post_attention_layernorm(super().attn_out(layer, z))
+
+    def mlp(self, layer: int, resid_mid: torch.Tensor) -> torch.Tensor:
+        block = self.body.layers[layer]
+        return block.post_feedforward_layernorm(block.mlp(block.pre_feedforward_layernorm(resid_mid)))
+
+    def final_norm_params(self) -> tuple[torch.Tensor, torch.Tensor | None, float]:
+        return 1.0 + self.body.norm.weight, None, float(self.body.norm.eps)
 
 
 ADAPTERS: dict[str, type[Adapter]] = {
@@ -230,6 +302,7 @@ ADAPTERS: dict[str, type[Adapter]] = {
     "LlamaForCausalLM": LlamaAdapter,
     "MistralForCausalLM": LlamaAdapter,
     "Qwen2ForCausalLM": LlamaAdapter,
+    "Gemma3ForCausalLM": Gemma3Adapter,
 }
 
 
