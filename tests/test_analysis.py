@@ -38,7 +38,7 @@ from duality_bench.errors import DualityBenchError
 from duality_bench.models.forward import forward_logits
 from tests.need import need_module, need_package
 
-ARCHS = ("gpt2", "llama", "mistral", "qwen2")
+ARCHS = ("gpt2", "llama", "mistral", "qwen2", "gemma3")
 
 
 def _tiny(arch: str, vocab: int):
@@ -47,6 +47,26 @@ def _tiny(arch: str, vocab: int):
     torch.manual_seed(0)
     if arch == "gpt2":
         model = tf.GPT2LMHeadModel(tf.GPT2Config(n_layer=2, n_head=4, n_embd=64, n_positions=64, initializer_range=0.3))
+    elif arch == "gemma3":  # a sliding-window layer (window 3, its own rotary base) then a global one
+        rope = {"rope_type": "default"}
+        config = tf.Gemma3TextConfig(
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            head_dim=32,
+            sliding_window=3,
+            layer_types=["sliding_attention", "full_attention"],
+            rope_parameters={
+                "sliding_attention": {**rope, "rope_theta": 1e4},
+                "full_attention": {**rope, "rope_theta": 1e2},
+            },
+            vocab_size=vocab,
+            max_position_embeddings=64,
+            initializer_range=0.3,
+        )
+        model = tf.Gemma3ForCausalLM(config)
     else:
         config_cls, model_cls = {
             "llama": (tf.LlamaConfig, tf.LlamaForCausalLM),
@@ -102,7 +122,7 @@ def any_model(request, tok):
     return _tiny(request.param, len(tok))
 
 
-@pytest.fixture(scope="module", params=("gpt2", "llama"))
+@pytest.fixture(scope="module", params=("gpt2", "llama", "gemma3"))
 def model(request, tok):
     return _tiny(request.param, len(tok))
 
@@ -131,11 +151,20 @@ def test_trace_reproduces_the_models_logits(any_model, batch):
 
 
 def _parts(model, layer):
+    """(block, the module whose output joins the residual as attention output, W_O, the same for the
+    MLP): Gemma 3 normalises both outputs before they join the residual."""
     if hasattr(model, "transformer"):
         block = model.transformer.h[layer]
-        return block, block.attn, block.attn.c_proj
+        return block, block.attn, block.attn.c_proj, block.mlp
     block = model.model.layers[layer]
-    return block, block.self_attn, block.self_attn.o_proj
+    if hasattr(block, "post_feedforward_layernorm"):
+        return block, block.post_attention_layernorm, block.self_attn.o_proj, block.post_feedforward_layernorm
+    return block, block.self_attn, block.self_attn.o_proj, block.mlp
+
+
+def _out(o):
+    """A module's output tensor (attention modules return a tuple)."""
+    return o[0] if isinstance(o, tuple) else o
 
 
 def _capture(model, ids):
@@ -143,14 +172,14 @@ def _capture(model, ids):
     acts = {"pre": [], "attn": [], "z": [], "mlp": []}
     hooks = []
     for layer in range(model.config.num_hidden_layers):
-        block, attn, o_proj = _parts(model, layer)
+        block, attn, o_proj, mlp = _parts(model, layer)
         hooks += [
             block.register_forward_pre_hook(
                 lambda m, a, kw: acts["pre"].append((a[0] if a else kw["hidden_states"])[0].clone()), with_kwargs=True
             ),
-            attn.register_forward_hook(lambda m, a, o: acts["attn"].append(o[0][0].clone())),
+            attn.register_forward_hook(lambda m, a, o: acts["attn"].append(_out(o)[0].clone())),
             o_proj.register_forward_pre_hook(lambda m, a: acts["z"].append(a[0][0].clone())),
-            block.mlp.register_forward_hook(lambda m, a, o: acts["mlp"].append(o[0].clone())),
+            mlp.register_forward_hook(lambda m, a, o: acts["mlp"].append(o[0].clone())),
         ]
     with torch.no_grad():
         model(ids)
@@ -162,7 +191,7 @@ def _capture(model, ids):
 
 
 def _patched_ld(model, ids, layer, where, edit, target, distractor):
-    block, attn, o_proj = _parts(model, layer)
+    block, attn, o_proj, mlp = _parts(model, layer)
     if where == "block":
 
         def hook(m, a, kw):
@@ -174,9 +203,11 @@ def _patched_ld(model, ids, layer, where, edit, target, distractor):
     elif where == "o_proj":
         handle = o_proj.register_forward_pre_hook(lambda m, a: (edit(a[0].clone()),))
     elif where == "attn":
-        handle = attn.register_forward_hook(lambda m, a, o: (edit(o[0].clone()), *o[1:]))
+        handle = attn.register_forward_hook(
+            lambda m, a, o: (edit(o[0].clone()), *o[1:]) if isinstance(o, tuple) else edit(o.clone())
+        )
     else:
-        handle = block.mlp.register_forward_hook(lambda m, a, o: edit(o.clone()))
+        handle = mlp.register_forward_hook(lambda m, a, o: edit(o.clone()))
     with torch.no_grad():
         logits = model(ids).logits[0, -1]
     handle.remove()

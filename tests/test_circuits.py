@@ -448,14 +448,6 @@ def test_greedy_circuits_reach_the_logits_and_grow_to_the_whole_graph():
     assert greedy_edges(graph, scores, graph.n_edges, absolute=True).all()
 
 
-def test_analyze_refuses_gemma3_in_one_line(tiny_gemma3_dir, tmp_path, capsys):
-    from duality_bench.cli import main
-
-    assert main(["analyze", str(tiny_gemma3_dir), "--limit", "2", "--out", str(tmp_path / "a")]) == 2
-    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
-    assert len(err) == 1 and "analyze does not support Gemma3ForCausalLM" in err[0] and "circuit" in err[0], err
-
-
 @pytest.mark.integration
 def test_qwen_05b_left_right_reproduces_its_committed_circuit():
     """EAP on Qwen2.5-Coder-0.5B (24 layers x 14 query heads, 2 KV heads, q/k/v biases), left/right:

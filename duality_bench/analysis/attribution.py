@@ -57,6 +57,9 @@ def attribute(adapter: Adapter, trace: Trace, batch: PromptBatch) -> Attribution
             trace.z[:, :, -1].float(),
             torch.stack([adapter.o_weight(layer).float() for layer in range(adapter.n_layers)]),
         )
+        if adapter.normed_attn_out:  # each head's share of its layer's normalised attention output
+            shares = [adapter.post_attn(n, h.transpose(0, 1)).transpose(0, 1) for n, h in enumerate(head_out)]
+            head_out = torch.stack(shares)
         heads = torch.einsum("lihd,id->ilh", head_out, direction)
         mlps = torch.einsum("lid,id->il", trace.mlp_out[:, :, -1].float(), direction)
         biases = [adapter.o_bias(layer) for layer in range(adapter.n_layers)]

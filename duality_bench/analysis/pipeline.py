@@ -21,18 +21,8 @@ from duality_bench.analysis.trace import run_trace, tokenize_items
 from duality_bench.data.records import PromptItem
 from duality_bench.data.selection import select_items
 from duality_bench.errors import DualityBenchError
-from duality_bench.models.adapters import Adapter, UnsupportedModelError, adapt
+from duality_bench.models.adapters import adapt
 from duality_bench.models.loading import as_loaded
-
-
-def _adapt(hf_model: Any) -> Adapter:
-    adapter = adapt(hf_model)
-    if adapter.normed_attn_out:  # its per-head attribution and per-layer rotary tables are not in the trace yet
-        raise UnsupportedModelError(
-            f"analyze does not support {type(hf_model).__name__} yet (attention output normalised per layer); "
-            "`duality-bench circuit` does"
-        )
-    return adapter
 
 
 def analyze(
@@ -59,7 +49,7 @@ def analyze(
     hf_model, tokenizer, model_id = loaded.model, loaded.tokenizer, loaded.id
     info = {k: v for k, v in asdict(loaded).items() if k not in ("model", "tokenizer")}
     seconds["load"] = time.perf_counter() - start
-    adapter = _adapt(hf_model)
+    adapter = adapt(hf_model)
     device = adapter.param.device
     batches, skipped = tokenize_items(tokenizer, chosen, max_batch=config.items_per_batch, device=device)
     if not batches:

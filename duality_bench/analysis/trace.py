@@ -21,7 +21,7 @@ import torch
 
 from duality_bench.data.records import PromptItem
 from duality_bench.data.vocabulary import continuation_ids
-from duality_bench.models.adapters import Adapter, Rope
+from duality_bench.models.adapters import Adapter
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,6 @@ class Context:
 
     mask: torch.Tensor  # [row, pos]
     position_ids: torch.Tensor  # [row, pos]
-    rope: Rope  # [row, pos, d_head] each, or None
     offset: int = 0  # first position computed; keys and values before it come from `cache`
     cache: Trace | None = None
     items: torch.Tensor | None = None  # [row] each row's prompt in `cache`
@@ -132,7 +131,7 @@ def attention(
     head, d_head], pattern [row, head, pos, key], k, v [row, kv_head, pos, d_head] of those positions)."""
     rows, offset = resid.shape[0], ctx.offset
     x = adapter.attn_norm(layer, resid)
-    rope = None if ctx.rope is None else tuple(t[:rows, offset:] for t in ctx.rope)
+    rope = adapter.rope(ctx.position_ids[:rows, offset:], layer)  # local and global layers may differ
     q, k, v = adapter.qkv(layer, x, rope)  # q [row, head, pos, d_head], k/v [row, kv_head, pos, d_head]
     keys, values = k, v
     if offset:
@@ -145,6 +144,10 @@ def attention(
     scores = torch.matmul(q, keys.transpose(-1, -2)) * adapter.scaling(layer)  # [row, head, query, key]
     n_keys = keys.shape[2]
     causal = torch.arange(n_keys, device=q.device)[None, :] <= torch.arange(offset, n_keys, device=q.device)[:, None]
+    window = adapter.window(layer)
+    if window is not None:  # a local layer: keys less than `window` positions back
+        back = torch.arange(offset, n_keys, device=q.device)[:, None] - torch.arange(n_keys, device=q.device)[None, :]
+        causal = causal & (back < window)
     allowed = causal[None] & ctx.mask[:rows, None, :].bool()  # [row, query, key]
     scores = scores.masked_fill(~allowed[:, None], torch.finfo(scores.dtype).min)
     pattern = scores.softmax(dim=-1, dtype=torch.float32).to(q.dtype)
@@ -156,7 +159,7 @@ def run_trace(adapter: Adapter, input_ids: torch.Tensor, mask: torch.Tensor) -> 
     """A full forward pass over left-padded `input_ids` [item, pos], caching every activation."""
     adapter.check_length(input_ids.shape[1])
     position_ids = (mask.cumsum(-1) - 1).clamp(min=0)
-    ctx = Context(mask=mask, position_ids=position_ids, rope=adapter.rope(position_ids))
+    ctx = Context(mask=mask, position_ids=position_ids)
     out: dict[str, list[torch.Tensor]] = {k: [] for k in ("pre", "mid", "attn", "mlp", "z", "k", "v", "pat")}
     with torch.inference_mode():
         resid = adapter.embed(input_ids, position_ids)
@@ -212,7 +215,7 @@ def suffix_context(adapter: Adapter, trace: Trace, items: torch.Tensor, offset: 
     """The context for restarting rows of the traced prompts `items` [row] at position `offset`,
     with the traced run's keys and values for the positions before it."""
     position_ids = trace.position_ids[items]
-    return Context(trace.mask[items], position_ids, adapter.rope(position_ids), offset, trace, items)
+    return Context(trace.mask[items], position_ids, offset, trace, items)
 
 
 def logit_diff(adapter: Adapter, resid: torch.Tensor, target: torch.Tensor, distractor: torch.Tensor) -> torch.Tensor:
