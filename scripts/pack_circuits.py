@@ -18,18 +18,21 @@ from duality_bench.circuits import read_mib_json, write_mib_json
 
 
 def pack(run: Path, dest: Path, drawn: bool) -> int:
-    dest.mkdir(parents=True, exist_ok=True)
+    if dest.exists():
+        shutil.rmtree(dest)  # nothing of an earlier pack stays
+    dest.mkdir(parents=True)
     circuit = read_mib_json(run / "circuit.json")
     scores = np.array([float(f"{s:.7g}") for s in circuit.scores])
     write_mib_json(dest / "circuit.json.gz", circuit.graph, scores, circuit.keep, circuit.cfg)
     report = (run / "report.md").read_text()
-    if drawn:
+    if drawn and (run / "circuit.png").is_file():
         shutil.copyfile(run / "circuit.png", dest / "circuit.png")
     else:
         report = report.replace("\n\n![circuit](circuit.png)", "")
     (dest / "report.md").write_text(report)
     for name in ("curve.png", "metrics.json"):  # metrics.json last: it marks the run complete
-        shutil.copyfile(run / name, dest / name)
+        if (run / name).is_file():
+            shutil.copyfile(run / name, dest / name)
     return sum(f.stat().st_size for f in dest.iterdir())
 
 

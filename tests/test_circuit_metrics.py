@@ -151,12 +151,39 @@ def test_circuit_over_three_models_and_two_pair_sets_writes_six_runs_and_resumes
     (tmp_path / gpt2 / "two-eap" / "metrics.json").unlink()  # an interrupted run is run again
     assert main([*args, "--out", str(tmp_path)]) != 0
     assert "a finished run was recomputed" in capsys.readouterr().err
+    for changed in (["--limit", "3"], ["--fractions", "10,100"]):  # another config is another run
+        assert main([*args, *changed, "--out", str(tmp_path / "x")]) != 0
+        assert "a finished run was recomputed" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("spec", "message"), [("name=", "names no pair"), ("a/b=left-right", "not a folder name")])
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("name=", "names no pair"),
+        ("a/b=left-right", "not a folder name"),
+        ("../x=all", "not a folder name"),
+        ("left-rigth", "no pair 'left-rigth'"),
+    ],
+)
 def test_a_bad_pair_set_is_one_line(tiny_gpt2_dir: Path, tmp_path: Path, capsys, spec: str, message: str) -> None:
     from duality_bench.cli import main
 
     assert main(["circuit", str(tiny_gpt2_dir), "--pair-ids", spec, "--out", str(tmp_path)]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(err) == 1 and message in err[0], err
+
+
+def test_two_runs_that_would_share_a_folder_are_refused_before_any_model_loads(
+    tiny_gpt2_dir: Path, tmp_path: Path, capsys
+) -> None:
+    from duality_bench.cli import main
+
+    twin = tmp_path / "b" / tiny_gpt2_dir.name
+    args = ["circuit", str(tiny_gpt2_dir), str(twin), "--out", str(tmp_path / "out")]
+    assert main(args) == 2  # twin does not even exist: the check comes first
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "would share the folder" in err[0], err
+    same = ["circuit", str(tiny_gpt2_dir), "--pair-ids", "a=left-right", "--pair-ids", "a=up-down"]
+    assert main([*same, "--out", str(tmp_path / "out")]) == 2
+    assert "would share the folder" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -4,14 +4,14 @@ scores, top-n circuits with their faithfulness curves (CPR, CMD), MIB JSON circu
 One entry call, `find_circuit(model, CircuitConfig(...))`, returns a `CircuitResult` and, with
 `out` set, writes report.md, metrics.json, circuit.json, scores.npy and two figures. The pieces
 are public: `build_graph`, `cache_batch`, `score_edges`, `faithfulness_curve`, `read_mib_json`,
-`read_metrics`.
+`read_metrics`; `sweep_circuits` runs several models and pair sets, then compares them.
 
 Modules, each importing only those above it: `graph`, `decomposition` (a pass in which every
 node input reads its own residual copy), `scoring`, `faithfulness`, `files`, `result` (the
 config and result types), `metrics` (metrics.json), `figures`, `report`, `pipeline`, `comparison`
-(one report over several circuit folders). Of the rest of the package it imports `errors`,
-`provenance`, `results` (the typed reader), `data` (records, the item selection), `models`
-(loading, adapters) and `analysis` (prompt batches).
+(one report over several circuit folders), `sweep` (several models and pair sets, resumable). Of
+the rest of the package it imports `errors`, `provenance`, `results` (the typed reader), `data`
+(records, the item selection), `models` (loading, adapters) and `analysis` (prompt batches).
 """
 
 from __future__ import annotations
@@ -32,8 +32,12 @@ from duality_bench.circuits.metrics import CircuitMetrics, MetricsError, read_me
 from duality_bench.circuits.pipeline import find_circuit, spearman
 from duality_bench.circuits.result import CircuitConfig, CircuitResult
 from duality_bench.circuits.scoring import METHODS, BatchCache, cache_batch, node_scores, score_edges
+from duality_bench.circuits.sweep import PairSet, parse_pair_set, sweep_circuits
 
 __all__ = [
+    "PairSet",
+    "parse_pair_set",
+    "sweep_circuits",
     "FRACTIONS",
     "METHODS",
     "BatchCache",

@@ -263,6 +263,8 @@ class Gemma3Adapter(LlamaAdapter):
         for name in ("attn_logit_softcapping", "final_logit_softcapping"):
             if getattr(cfg, name, None) is not None:
                 raise UnsupportedModelError(f"{name} is set ({getattr(cfg, name)}); Gemma 3 without soft-capping only")
+        if getattr(cfg, "use_bidirectional_attention", False):
+            raise UnsupportedModelError("bidirectional attention (an embedding model): causal Gemma 3 only")
         if getattr(cfg, "attention_bias", False):
             raise UnsupportedModelError("attention biases inside the normalised attention output are not supported")
         self.layer_types = list(cfg.layer_types)
@@ -294,7 +296,7 @@ class Gemma3Adapter(LlamaAdapter):
         return block.post_feedforward_layernorm(block.mlp(block.pre_feedforward_layernorm(resid_mid)))
 
     def final_norm_params(self) -> tuple[torch.Tensor, torch.Tensor | None, float]:
-        return 1.0 + self.body.norm.weight, None, float(self.body.norm.eps)
+        return 1.0 + self.body.norm.weight.float(), None, float(self.body.norm.eps)
 
 
 ADAPTERS: dict[str, type[Adapter]] = {
