@@ -81,9 +81,9 @@ def test_compare_circuits_reports_every_run_and_the_overlap(run, tiny_gpt2_dir: 
     from duality_bench.cli import main
 
     result, first = run
-    second = tmp_path / "up-down"
+    second = tmp_path / "right-wrong"  # on this tiny model both pairs have a faithful circuit below 100%
     config = CircuitConfig(
-        pairs=("up-down",), limit=6, figures=False, device="cpu", out=second, fractions=(1, 10, 50, 100)
+        pairs=("right-wrong",), limit=6, figures=False, device="cpu", out=second, fractions=(1, 10, 50, 100)
     )
     other = find_circuit(str(tiny_gpt2_dir), config)
     assert main(["compare-circuits", str(first), str(second), "--out", str(tmp_path / "cmp"), "--no-figures"]) == 0
@@ -94,6 +94,12 @@ def test_compare_circuits_reports_every_run_and_the_overlap(run, tiny_gpt2_dir: 
     edges = int((a.circuit.keep & b.circuit.keep).sum()) / int((a.circuit.keep | b.circuit.keep).sum())
     assert f"| {nodes:.3f} | {edges:.3f} |" in text
     assert jaccard({1, 2}, {2, 3}) == pytest.approx(1 / 3) and jaccard(set(), set()) is None
+    data = json.loads((second / "metrics.json").read_text())  # no circuit below the whole graph reaches 0.8
+    data["smallest_percent"], data["smallest_edges"] = 100.0, data["n_edges"]
+    (second / "metrics.json").write_text(json.dumps(data))
+    assert main(["compare-circuits", str(first), str(second), "--out", str(tmp_path / "cmp"), "--no-figures"]) == 0
+    text = (tmp_path / "cmp" / "comparison.md").read_text()
+    assert "| – | – |" in text and "none below 100%" in text
     assert "wrote" in capsys.readouterr().out
 
 

@@ -78,7 +78,7 @@ def _table(runs: list[Run]) -> list[str]:
     ]
     for r in runs:
         m = r.metrics
-        smallest = f"{m.smallest_percent:g}% ({m.smallest_edges} edges)" if m.smallest_percent is not None else "none"
+        smallest = f"{m.smallest_percent:g}% ({m.smallest_edges} edges)" if _faithful(r) else "none below 100%"
         heads = [n.name for n in m.top_nodes if n.name.startswith("a")][:TOP_HEADS]
         last = max(r.circuit.graph.n_layers - 1, 1)
         depth = ", ".join(f"{int(h[1:].split('.')[0]) / last:.2f}" for h in heads)
@@ -94,10 +94,21 @@ def _overlaps(runs: list[Run]) -> list[str]:
         for b in runs[i + 1 :]:
             if a.circuit.graph.edge_names() != b.circuit.graph.edge_names():
                 continue  # different models: no shared nodes to compare
+            if not (_faithful(a) and _faithful(b)):
+                rows.append(f"| {a.label} | {b.label} | – | – |")
+                continue
             ga, gb = a.circuit, b.circuit
             nodes = jaccard(nodes_in(ga.graph, ga.keep), nodes_in(gb.graph, gb.keep))
             rows.append(f"| {a.label} | {b.label} | {_num(nodes)} | {_num(jaccard(ga.keep, gb.keep))} |")
-    return rows if len(rows) > 4 else [*rows[:2], "No two runs share a graph (one model per run)."]
+    if len(rows) == 4:
+        return [*rows[:2], "No two runs share a graph (one model per run)."]
+    return [*rows, "", "–: a run has no circuit smaller than the whole graph reaching the level; nothing to overlap."]
+
+
+def _faithful(run: Run) -> bool:
+    """The run has a faithful circuit smaller than the whole graph."""
+    m = run.metrics
+    return m.smallest_edges is not None and m.smallest_edges < m.n_edges
 
 
 def _draw_curves(runs: list[Run], path: Path) -> None:
