@@ -32,7 +32,7 @@ class Run:
     @property
     def label(self) -> str:
         m = self.metrics
-        return f"{m.model} {m.method} {'+'.join(m.pairs) or 'all pairs'}"
+        return f"{m.model} {m.method}{' greedy' if m.greedy else ''} {'+'.join(m.pairs) or 'all pairs'}"
 
 
 def read_run(folder: str | Path) -> Run:
@@ -102,7 +102,9 @@ def _overlaps(runs: list[Run]) -> list[str]:
             rows.append(f"| {a.label} | {b.label} | {_num(nodes)} | {_num(jaccard(ga.keep, gb.keep))} |")
     if len(rows) == 4:
         return [*rows[:2], "No two runs share a graph (one model per run)."]
-    return [*rows, "", "–: a run has no circuit smaller than the whole graph reaching the level; nothing to overlap."]
+    if any(row.endswith("| – | – |") for row in rows):
+        rows += ["", "–: a run has no circuit smaller than the whole graph reaching the level; nothing to overlap."]
+    return rows
 
 
 def _faithful(run: Run) -> bool:
