@@ -77,6 +77,7 @@ def test_a_bad_metrics_file_is_one_line(run, tmp_path: Path, change, message) ->
 
 def test_compare_circuits_reports_every_run_and_the_overlap(run, tiny_gpt2_dir: Path, tmp_path: Path, capsys) -> None:
     from duality_bench.circuits.comparison import jaccard, read_run
+    from duality_bench.circuits.faithfulness import top_edges
     from duality_bench.circuits.files import nodes_in
     from duality_bench.cli import main
 
@@ -92,14 +93,16 @@ def test_compare_circuits_reports_every_run_and_the_overlap(run, tiny_gpt2_dir: 
     a, b = read_run(first), read_run(second)
     nodes = jaccard(nodes_in(a.circuit.graph, a.circuit.keep), nodes_in(b.circuit.graph, b.circuit.keep))
     edges = int((a.circuit.keep & b.circuit.keep).sum()) / int((a.circuit.keep | b.circuit.keep).sum())
-    assert f"| {nodes:.3f} | {edges:.3f} |" in text
+    n = max(1, round(a.circuit.graph.n_edges / 100))
+    top = top_edges(a.circuit.scores, n, False), top_edges(b.circuit.scores, n, False)
+    assert f"| {nodes:.3f} | {edges:.3f} | {jaccard(*top):.3f} |" in text
     assert jaccard({1, 2}, {2, 3}) == pytest.approx(1 / 3) and jaccard(set(), set()) is None
     data = json.loads((second / "metrics.json").read_text())  # no circuit below the whole graph reaches 0.8
     data["smallest_percent"], data["smallest_edges"] = 100.0, data["n_edges"]
     (second / "metrics.json").write_text(json.dumps(data))
     assert main(["compare-circuits", str(first), str(second), "--out", str(tmp_path / "cmp"), "--no-figures"]) == 0
     text = (tmp_path / "cmp" / "comparison.md").read_text()
-    assert "| – | – |" in text and "none below 100%" in text
+    assert f"| – | – | {jaccard(*top):.3f} |" in text and "none below 100%" in text
     assert "wrote" in capsys.readouterr().out
 
 

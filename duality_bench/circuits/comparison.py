@@ -15,12 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
+from duality_bench.circuits.faithfulness import top_edges
 from duality_bench.circuits.files import CircuitFile, nodes_in, read_mib_json
 from duality_bench.circuits.metrics import CircuitMetrics, read_metrics
 from duality_bench.errors import DualityBenchError
 from duality_bench.results import atomic_write
 
 TOP_HEADS = 3
+SAME_SIZE = 1.0  # percent of the edges: the overlap of circuits of one size
 
 
 @dataclass(frozen=True)
@@ -89,20 +91,30 @@ def _table(runs: list[Run]) -> list[str]:
 
 def _overlaps(runs: list[Run]) -> list[str]:
     """Node and edge Jaccard of every two runs' smallest faithful circuits, where they share a graph."""
-    rows = ["## Overlap of the smallest faithful circuits", "", "| run | run | nodes | edges |", "|---|---|---:|---:|"]
+    rows = [
+        "## Overlap of the smallest faithful circuits",
+        "",
+        "Jaccard indices of the two runs' smallest faithful circuits (nodes, edges), and of their top "
+        f"{SAME_SIZE:g}% of edges by score (one size for both, faithful or not).",
+        "",
+        f"| run | run | nodes | edges | top {SAME_SIZE:g}% of edges |",
+        "|---|---|---:|---:|---:|",
+    ]
     for i, a in enumerate(runs):
         for b in runs[i + 1 :]:
             if a.circuit.graph.edge_names() != b.circuit.graph.edge_names():
                 continue  # different models: no shared nodes to compare
-            if not (_faithful(a) and _faithful(b)):
-                rows.append(f"| {a.label} | {b.label} | – | – |")
-                continue
             ga, gb = a.circuit, b.circuit
+            n = max(1, round(ga.graph.n_edges * SAME_SIZE / 100))
+            same = _num(jaccard(top_edges(ga.scores, n, False), top_edges(gb.scores, n, False)))
+            if not (_faithful(a) and _faithful(b)):
+                rows.append(f"| {a.label} | {b.label} | – | – | {same} |")
+                continue
             nodes = jaccard(nodes_in(ga.graph, ga.keep), nodes_in(gb.graph, gb.keep))
-            rows.append(f"| {a.label} | {b.label} | {_num(nodes)} | {_num(jaccard(ga.keep, gb.keep))} |")
-    if len(rows) == 4:
+            rows.append(f"| {a.label} | {b.label} | {_num(nodes)} | {_num(jaccard(ga.keep, gb.keep))} | {same} |")
+    if len(rows) == 6:
         return [*rows[:2], "No two runs share a graph (one model per run)."]
-    if any(row.endswith("| – | – |") for row in rows):
+    if any("| – | – |" in row for row in rows):
         rows += ["", "–: a run has no circuit smaller than the whole graph reaching the level; nothing to overlap."]
     return rows
 
